@@ -1,0 +1,47 @@
+VENV      := .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.installed
+PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_URL_TEST ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run test lint typecheck unit services-tests locales simulator clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@set -e; if [ ! -x $(PY) ]; then py=$$(.ci/find-python); echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+locales: install
+	@$(VENV)/bin/pybabel compile -d locales -D messages --use-fuzzy >/dev/null
+
+run: install locales
+	$(PY) -m bot run
+
+simulator: install
+	$(PY) -m bot simulator
+
+lint: install
+	$(VENV)/bin/ruff check bot webapp tests bench
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+unit: install locales
+	$(PY) -m pytest -q -p no:cacheprovider
+
+# The storage, lock and sync tests again on the real PostgreSQL and Redis, when they answer.
+# With REQUIRE_SERVICES=1 (CI) a missing service is a failure, not a skip.
+services-tests: install locales
+	@if $(PY) -m bot.devtools.services_up "$(PG_URL)" "$(REDIS_URL_TEST)"; then \
+		TEST_DATABASE_URL="$(PG_URL)" TEST_REDIS_URL="$(REDIS_URL_TEST)" \
+		$(PY) -m pytest -q -p no:cacheprovider -m "storage or lock or sync"; \
+	elif [ -n "$$REQUIRE_SERVICES" ]; then echo "PostgreSQL/Redis required but not answering"; exit 1; \
+	else echo "PostgreSQL/Redis not answering: second run skipped"; fi
+
+test: lint typecheck unit services-tests
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Telegram-first trading assistant for the crypto.com Exchange."""

@@ -1,0 +1,290 @@
+"""Tortoise models for the whole product. Money columns are DECIMAL(38, 18): exact on SQLite and PG.
+
+Every exchange-side row carries `mode` ("live" | "paper") and `account`, so paper and live data
+never mix; exchange ids and client_oids are unique per (mode, account), so a sync writes each
+order once.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+def money(**kwargs: object) -> fields.DecimalField:
+    return fields.DecimalField(max_digits=38, decimal_places=18, **kwargs)  # type: ignore[arg-type]
+
+
+class TimestampMixin:
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+
+class OrderRecord(TimestampMixin, Model):
+    """An exchange order mirrored in the database (open, or final and kept forever)."""
+    id = fields.BigIntField(primary_key=True)
+    mode = fields.CharField(max_length=8)
+    account = fields.CharField(max_length=64, default="main")
+    exchange_order_id = fields.CharField(max_length=64)
+    client_oid = fields.CharField(max_length=64, null=True)
+    symbol = fields.CharField(max_length=32, db_index=True)
+    side = fields.CharField(max_length=4)
+    order_type = fields.CharField(max_length=24)
+    status = fields.CharField(max_length=16, db_index=True)
+    role = fields.CharField(max_length=16, default="unknown")
+    source = fields.CharField(max_length=16, default="exchange")   # bot | manual | exchange
+    quantity = money()
+    price = money(null=True)
+    trigger_price = money(null=True)
+    filled_quantity = money(default=0)
+    avg_price = money(null=True)
+    cumulative_value = money(default=0)
+    fee = money(default=0)
+    fee_currency = fields.CharField(max_length=16, null=True)
+    list_id = fields.CharField(max_length=64, null=True)
+    reason = fields.CharField(max_length=255, null=True)
+    oco_group: fields.ForeignKeyNullableRelation[OcoGroupRecord] = fields.ForeignKeyField(
+        "models.OcoGroupRecord", related_name="legs", null=True, on_delete=fields.SET_NULL)
+    exchange_created_at = fields.DatetimeField(null=True)
+    exchange_updated_at = fields.DatetimeField(null=True)
+    create_time_ns = fields.BigIntField(default=0, db_index=True)
+    # True when the bot saw this order open or fill live (not first seen in back-fill/first sync):
+    # only such buys trigger automatic protection.
+    watched = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "orders"
+        unique_together = (("mode", "account", "exchange_order_id"), ("mode", "account", "client_oid"))
+        indexes = (("mode", "account", "status"), ("mode", "account", "symbol", "status"))
+
+
+class OcoGroupRecord(TimestampMixin, Model):
+    """A stop-loss + take-profit pair protecting one filled buy."""
+    id = fields.CharField(max_length=40, primary_key=True)
+    mode = fields.CharField(max_length=8)
+    account = fields.CharField(max_length=64, default="main")
+    symbol = fields.CharField(max_length=32, db_index=True)
+    entry_exchange_order_id = fields.CharField(max_length=64, null=True)
+    state = fields.CharField(max_length=24, db_index=True)
+    quantity = money()
+    entry_price = money()
+    stop_loss_price = money()
+    take_profit_price = money()
+    native_list_id = fields.CharField(max_length=64, null=True)
+    stop_loss_client_oid = fields.CharField(max_length=64, null=True)
+    take_profit_client_oid = fields.CharField(max_length=64, null=True)
+    exit_leg = fields.CharField(max_length=16, null=True)
+    exit_price = money(null=True)
+    pnl = money(null=True)
+    failure_reason = fields.CharField(max_length=255, null=True)
+    closed_at = fields.DatetimeField(null=True)
+    legs: fields.ReverseRelation[OrderRecord]
+
+    class Meta:
+        table = "oco_groups"
+        unique_together = (("mode", "account", "entry_exchange_order_id"),)
+
+
+class WatchlistEntry(TimestampMixin, Model):
+    id = fields.IntField(primary_key=True)
+    symbol = fields.CharField(max_length=32, unique=True)
+    trade_enabled = fields.BooleanField(default=False)     # Trade=YES
+    alert_enabled = fields.BooleanField(default=False)     # Alert=YES
+    margin_enabled = fields.BooleanField(default=False)    # Margin=YES
+    amount_usd = money(default=0)
+    stop_loss_percent = money(default=3)
+    take_profit_percent = money(default=3)
+    max_open_orders = fields.IntField(default=3)
+    min_price_move_percent = money(default=3)
+    timeframe = fields.CharField(max_length=8, default="1h")
+
+    class Meta:
+        table = "watchlist"
+
+
+class SignalRecord(Model):
+    id = fields.BigIntField(primary_key=True)
+    symbol = fields.CharField(max_length=32, db_index=True)
+    decision = fields.CharField(max_length=8)              # BUY | SELL | WAIT
+    price = money()
+    reasons = fields.JSONField(default=list)
+    indicators = fields.JSONField(default=dict)
+    candle_time = fields.DatetimeField(null=True)
+    decided_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "signals"
+
+
+class StrategyState(Model):
+    """What the strategy tracks continuously per coin (e.g. the 3 % reference price)."""
+    symbol = fields.CharField(max_length=32, primary_key=True)
+    state = fields.JSONField(default=dict)
+    last_decision = fields.CharField(max_length=8, null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "strategy_state"
+
+
+class IndicatorSnapshot(Model):
+    id = fields.BigIntField(primary_key=True)
+    symbol = fields.CharField(max_length=32)
+    timeframe = fields.CharField(max_length=8)
+    candle_time = fields.DatetimeField(null=True)
+    values = fields.JSONField(default=dict)
+    stale = fields.BooleanField(default=False)
+    stale_reason = fields.CharField(max_length=255, null=True)
+    computed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "indicator_snapshots"
+        indexes = (("symbol", "timeframe", "computed_at"),)
+
+
+class AutoOrderDecision(Model):
+    """Each automatic-order attempt: placed, or refused with the rule that blocked it."""
+    id = fields.BigIntField(primary_key=True)
+    mode = fields.CharField(max_length=8)
+    symbol = fields.CharField(max_length=32, db_index=True)
+    allowed = fields.BooleanField()
+    rule = fields.CharField(max_length=40, null=True)
+    detail = fields.TextField(default="")
+    price = money(null=True)
+    client_oid = fields.CharField(max_length=64, null=True)
+    decided_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "auto_order_decisions"
+
+
+class BalanceRecord(Model):
+    id = fields.BigIntField(primary_key=True)
+    mode = fields.CharField(max_length=8)
+    account = fields.CharField(max_length=64, default="main")
+    asset = fields.CharField(max_length=16)
+    total = money()
+    free = money()
+    locked = money()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "balances"
+        unique_together = (("mode", "account", "asset"),)
+
+
+class PortfolioSnapshot(Model):
+    id = fields.BigIntField(primary_key=True)
+    mode = fields.CharField(max_length=8)
+    account = fields.CharField(max_length=64, default="main")
+    taken_at = fields.DatetimeField(db_index=True)
+    total_usd = money()
+    unpriced_assets = fields.JSONField(default=list)
+    positions = fields.JSONField(default=list)   # [{asset, quantity, price|null, usd_value|null}]
+
+    class Meta:
+        table = "portfolio_snapshots"
+
+
+class User(TimestampMixin, Model):
+    telegram_id = fields.BigIntField(primary_key=True)
+    language = fields.CharField(max_length=8, null=True)
+    timezone = fields.CharField(max_length=64, null=True)
+    daily_alert_time = fields.CharField(max_length=5, null=True)
+    notify_fills = fields.BooleanField(default=True)
+    notify_signals = fields.BooleanField(default=True)
+    notify_protection = fields.BooleanField(default=True)
+    notify_daily = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "users"
+
+
+class SyncCursor(Model):
+    name = fields.CharField(max_length=96, primary_key=True)   # e.g. "paper:main:order_history"
+    value = fields.BigIntField(default=0)
+    data = fields.JSONField(default=dict)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "sync_cursors"
+
+
+class AuditLog(Model):
+    """Every action taken on the exchange, with its outcome. Never holds a secret."""
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    mode = fields.CharField(max_length=8)
+    account = fields.CharField(max_length=64, default="main")
+    action = fields.CharField(max_length=32)
+    symbol = fields.CharField(max_length=32, null=True)
+    client_oid = fields.CharField(max_length=64, null=True, db_index=True)
+    exchange_order_id = fields.CharField(max_length=64, null=True)
+    request = fields.JSONField(default=dict)
+    outcome = fields.CharField(max_length=16)          # ok | refused | error | ambiguous
+    detail = fields.TextField(default="")
+
+    class Meta:
+        table = "audit_log"
+
+
+class NotificationOutbox(Model):
+    """Events waiting to reach users: a crash between event and send loses nothing."""
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=40)
+    payload = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True, db_index=True)
+    attempts = fields.IntField(default=0)
+    last_error = fields.CharField(max_length=255, null=True)
+
+    class Meta:
+        table = "notification_outbox"
+
+
+class PaperOrder(Model):
+    """The paper exchange's own order book (its state survives a restart)."""
+    order_id = fields.CharField(max_length=32, primary_key=True)
+    account = fields.CharField(max_length=64, default="main")
+    client_oid = fields.CharField(max_length=64)
+    symbol = fields.CharField(max_length=32)
+    status = fields.CharField(max_length=16, db_index=True)
+    data = fields.JSONField()
+    create_time_ns = fields.BigIntField(db_index=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "paper_orders"
+        unique_together = (("account", "client_oid"),)
+
+
+class PaperBalance(Model):
+    id = fields.IntField(primary_key=True)
+    account = fields.CharField(max_length=64, default="main")
+    asset = fields.CharField(max_length=16)
+    total = money()
+    locked = money()
+
+    class Meta:
+        table = "paper_balances"
+        unique_together = (("account", "asset"),)
+
+
+class PaperState(Model):
+    """Engine-wide paper state (id counters, order lists, market clock) as one JSON document."""
+    account = fields.CharField(max_length=64, primary_key=True)
+    data = fields.JSONField(default=dict)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "paper_state"
+
+
+class LockRecord(Model):
+    """In-database lease used for single-run jobs when no Redis is configured across processes."""
+    name = fields.CharField(max_length=96, primary_key=True)
+    owner = fields.CharField(max_length=64)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "locks"

@@ -1,0 +1,105 @@
+"""Domain events that services emit and the notifier (and others) consume.
+
+Plain frozen dataclasses: no aiogram, no I/O. Every event carries the numbers a user needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bot.domain.orders import Side
+
+
+@dataclass(frozen=True)
+class Event:
+    mode: str = field(default="paper", kw_only=True)     # "paper" | "live"
+
+
+@dataclass(frozen=True)
+class OrderFilled(Event):
+    order_id: str
+    client_oid: str | None
+    symbol: str
+    side: Side
+    quantity: Decimal          # filled so far
+    price: Decimal | None      # average fill price
+    partial: bool
+    role: str = "unknown"
+
+
+@dataclass(frozen=True)
+class OrderCanceled(Event):
+    order_id: str
+    client_oid: str | None
+    symbol: str
+    side: Side
+    quantity: Decimal
+    price: Decimal | None
+    role: str = "unknown"
+
+
+@dataclass(frozen=True)
+class OrderRejected(Event):
+    order_id: str
+    client_oid: str | None
+    symbol: str
+    side: Side
+    quantity: Decimal
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProtectionPlaced(Event):
+    group_id: str
+    symbol: str
+    quantity: Decimal
+    entry_price: Decimal
+    stop_loss_price: Decimal
+    take_profit_price: Decimal
+    native_oco: bool
+
+
+@dataclass(frozen=True)
+class ProtectionFailed(Event):
+    group_id: str | None
+    symbol: str
+    wanted_quantity: Decimal
+    protected_quantity: Decimal
+    reason: str                # plain language; never silent
+
+
+@dataclass(frozen=True)
+class OcoLegDone(Event):
+    group_id: str
+    symbol: str
+    leg: str                   # "stop_loss" | "take_profit"
+    quantity: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    pnl: Decimal               # in quote currency, fees included when known
+    sibling_canceled: bool
+
+
+@dataclass(frozen=True)
+class SignalChanged(Event):
+    symbol: str
+    decision: str              # "BUY" | "SELL" | "WAIT"
+    price: Decimal
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AutoOrderRefused(Event):
+    symbol: str
+    rule: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class AutoOrderPlaced(Event):
+    symbol: str
+    order_id: str
+    client_oid: str
+    quantity: Decimal
+    price: Decimal

@@ -1,0 +1,261 @@
+"""One settings object for the whole program, read from the environment and `.env`.
+
+Bad values stop the program at start with one line naming the setting and what it accepts
+(`SettingsError`); secrets are `SecretStr`, so they print masked wherever settings are shown.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_EXCHANGE_API_URL = "https://api.crypto.com/exchange/v1"
+DEFAULT_EXCHANGE_WS_URL = "wss://stream.crypto.com/exchange/v1/user"
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+LANGUAGES = ("es", "en")
+
+
+class SettingsError(Exception):
+    """A setting has a value the program refuses; the message is one line for the user."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    LIVE_TRADING: bool = False
+    EXCHANGE_CUSTOM_API_KEY: SecretStr | None = None
+    EXCHANGE_CUSTOM_API_SECRET: SecretStr | None = None
+    EXCHANGE_API_URL: str = DEFAULT_EXCHANGE_API_URL
+    EXCHANGE_WS_URL: str = DEFAULT_EXCHANGE_WS_URL
+
+    TELEGRAM_BOT_TOKEN: SecretStr | None = None
+    TELEGRAM_API_URL: str = DEFAULT_TELEGRAM_API_URL
+    TELEGRAM_ALLOWED_USERS: Annotated[tuple[int, ...], NoDecode] = ()
+
+    DATABASE_URL: str = "sqlite://data/bot.sqlite3"
+    REDIS_URL: str | None = None
+
+    WEBAPP_HOST: str = "127.0.0.1"
+    WEBAPP_PORT: int = Field(default=8080, ge=0, le=65535)
+    WEBAPP_PUBLIC_URL: str | None = None
+
+    DEFAULT_LANGUAGE: str = "es"
+    TIMEZONE: str = "UTC"
+    DAILY_ALERT_TIME: str = "08:00"
+
+    SYNC_INTERVAL_SECONDS: int = Field(default=60, ge=5)
+    SIGNAL_INTERVAL_SECONDS: int = Field(default=30, ge=5)
+    MARKET_INTERVAL_SECONDS: int = Field(default=300, ge=30)
+
+    LOG_LEVEL: str = "INFO"
+    MARKET_DATA: str = "exchange"
+
+    # Paper exchange (LIVE_TRADING=false).
+    PAPER_STARTING_BALANCES: str = "USDT=10000"
+    PAPER_SLIPPAGE_PERCENT: Decimal = Field(default=Decimal("0.05"), ge=0, le=10)
+    PAPER_MAKER_FEE_PERCENT: Decimal = Field(default=Decimal("0.25"), ge=0, le=5)
+    PAPER_TAKER_FEE_PERCENT: Decimal = Field(default=Decimal("0.50"), ge=0, le=5)
+
+    # The crypto.com v1 simulator (`python -m bot simulator`).
+    SIMULATOR_API_KEY: str | None = None
+    SIMULATOR_API_SECRET: SecretStr | None = None
+
+    @field_validator("LIVE_TRADING", mode="before")
+    @classmethod
+    def _exact_bool(cls, value: Any) -> bool:
+        # Only the literal words decide the trading mode: "yes", "1" or "True " could be typos,
+        # and a typo must never be read as "send real orders".
+        if isinstance(value, bool):
+            return value
+        if value == "true":
+            return True
+        if value == "false":
+            return False
+        raise ValueError(f"got {value!r}; accepted: true or false (lower case)")
+
+    @field_validator("TELEGRAM_ALLOWED_USERS", mode="before")
+    @classmethod
+    def _user_ids(cls, value: Any) -> tuple[int, ...]:
+        if value is None or value == "":
+            return ()
+        if isinstance(value, int):
+            return (value,)
+        if isinstance(value, (list, tuple)):
+            items = [str(v) for v in value]
+        else:
+            items = [part.strip() for part in str(value).split(",") if part.strip()]
+        ids = []
+        for item in items:
+            if not re.fullmatch(r"\d{1,20}", item):
+                raise ValueError(f"{item!r} is not a numeric Telegram user id; accepted: ids like 123456789,987654321")
+            ids.append(int(item))
+        return tuple(ids)
+
+    @field_validator("DEFAULT_LANGUAGE")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"got {value!r}; accepted: es or en")
+        return value
+
+    @field_validator("TIMEZONE")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"got {value!r}; accepted: an IANA time zone such as Europe/Madrid or UTC") from None
+        return value
+
+    @field_validator("DAILY_ALERT_TIME")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ValueError(f"got {value!r}; accepted: HH:MM, e.g. 08:00")
+        return f"{int(match[1]):02d}:{match[2]}"
+
+    @field_validator("LOG_LEVEL")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"got {value!r}; accepted: DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return upper
+
+    @field_validator("MARKET_DATA")
+    @classmethod
+    def _market_data(cls, value: str) -> str:
+        if value == "exchange" or (value.startswith("replay:") and len(value) > len("replay:")):
+            return value
+        raise ValueError(f"got {value!r}; accepted: exchange or replay:DIR")
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not re.match(r"^(sqlite|postgres|asyncpg|psycopg)://", value):
+            raise ValueError("accepted: sqlite://PATH or postgres://USER@HOST:PORT/DB")
+        return value
+
+    @field_validator("REDIS_URL", "WEBAPP_PUBLIC_URL", "EXCHANGE_CUSTOM_API_KEY", "EXCHANGE_CUSTOM_API_SECRET",
+                     "TELEGRAM_BOT_TOKEN", "SIMULATOR_API_KEY", "SIMULATOR_API_SECRET", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^rediss?://", value):
+            raise ValueError("accepted: redis://HOST:PORT/DB (or leave empty for in-process)")
+        return value
+
+    @field_validator("TELEGRAM_BOT_TOKEN")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", value.get_secret_value()):
+            raise ValueError("does not look like a bot token; accepted: the token from @BotFather, digits:letters")
+        return value
+
+    @field_validator("PAPER_STARTING_BALANCES")
+    @classmethod
+    def _balances(cls, value: str) -> str:
+        parse_balances(value)
+        return value
+
+    @model_validator(mode="after")
+    def _live_needs_keys(self) -> Settings:
+        if self.LIVE_TRADING and (self.EXCHANGE_CUSTOM_API_KEY is None or self.EXCHANGE_CUSTOM_API_SECRET is None):
+            raise ValueError(
+                "LIVE_TRADING=true needs EXCHANGE_CUSTOM_API_KEY and EXCHANGE_CUSTOM_API_SECRET; "
+                "set both, or set LIVE_TRADING=false for the paper exchange"
+            )
+        return self
+
+    # Derived views -------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        return "live" if self.LIVE_TRADING else "paper"
+
+    @property
+    def sandbox(self) -> bool:
+        """No bot token: talk to the local Telegram emulator instead of Telegram."""
+        return self.TELEGRAM_BOT_TOKEN is None
+
+    def secret_values(self) -> list[str]:
+        """Every secret in clear, for the log filter that masks them."""
+        out = []
+        for secret in (self.EXCHANGE_CUSTOM_API_KEY, self.EXCHANGE_CUSTOM_API_SECRET,
+                       self.TELEGRAM_BOT_TOKEN, self.SIMULATOR_API_SECRET):
+            if secret is not None and secret.get_secret_value():
+                out.append(secret.get_secret_value())
+        for url in (self.DATABASE_URL, self.REDIS_URL):
+            password = _url_password(url)
+            if password:
+                out.append(password)
+        return out
+
+    def masked(self) -> dict[str, str]:
+        """Every setting as text with secrets and URL passwords masked, for `check` and logs."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                text = "********"
+            elif value is None:
+                text = "(unset)"
+            elif isinstance(value, tuple):
+                text = ",".join(str(v) for v in value) or "(empty)"
+            else:
+                text = str(value)
+            if name in {"DATABASE_URL", "REDIS_URL"} and value:
+                text = mask_url(text)
+            shown[name] = text
+        return shown
+
+
+def _url_password(url: str | None) -> str | None:
+    if not url:
+        return None
+    match = re.match(r"^[a-z+]+://[^:/@]*:([^@]*)@", url)
+    return match[1] if match and match[1] else None
+
+
+def mask_url(url: str) -> str:
+    return re.sub(r"^([a-z+]+://[^:/@]*:)([^@]*)@", r"\1****@", url)
+
+
+def parse_balances(text: str) -> dict[str, Decimal]:
+    """`USDT=10000,BTC=0.5` -> {"USDT": Decimal("10000"), "BTC": Decimal("0.5")}."""
+    balances: dict[str, Decimal] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        match = re.fullmatch(r"([A-Z0-9]{2,12})=(\d+(?:\.\d+)?)", part)
+        if not match:
+            raise ValueError(f"{part!r} is not ASSET=AMOUNT; accepted: e.g. USDT=10000,BTC=0.5")
+        balances[match[1]] = Decimal(match[2])
+    return balances
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings or raise `SettingsError` with one line per refused value."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc)) from None
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}" if error["loc"] else message)
+    return "Invalid setting: " + "; ".join(lines)

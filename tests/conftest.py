@@ -1,0 +1,69 @@
+"""Shared fixtures. SQLite + in-process defaults; TEST_DATABASE_URL / TEST_REDIS_URL switch the
+storage, lock and sync tests to the real PostgreSQL and Redis (make test's second pass)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tortoise import Tortoise
+
+from bot.db.config import close_db, init_db
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_CANDLES = ROOT.parent / "shared" / "data" / "candles"
+BUNDLED_CANDLES = ROOT / "bot" / "data" / "candles"
+
+_migrated: set[str] = set()
+
+
+def candles_dir() -> Path:
+    """Real candle files: ../shared/data/candles when present (all 60), else the bundled subset."""
+    return SHARED_CANDLES if SHARED_CANDLES.is_dir() else BUNDLED_CANDLES
+
+
+@pytest.fixture
+def test_database_url(tmp_path: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite://{tmp_path}/test.sqlite3"
+
+
+@pytest.fixture
+async def db(test_database_url: str) -> AsyncIterator[str]:
+    """A migrated, empty database; yields its URL."""
+    url = test_database_url
+    if url.startswith("sqlite"):
+        await init_db(url)
+    else:
+        await init_db(url, run_migrations=url not in _migrated)
+        _migrated.add(url)
+        conn = Tortoise.get_connection("pg")
+        tables = [row["tablename"] for row in await conn.execute_query_dict(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tortoise_migrations'")]
+        if tables:
+            await conn.execute_script("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+    try:
+        yield url
+    finally:
+        await close_db()
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[Any]:
+    """Real Redis when TEST_REDIS_URL is set, else fakeredis (with Lua, for locks)."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(url, decode_responses=True)
+        await client.flushdb()
+    else:
+        import fakeredis
+
+        client = fakeredis.FakeAsyncRedis(decode_responses=True)
+    try:
+        yield client
+    finally:
+        await client.aclose()
