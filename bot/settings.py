@@ -179,6 +179,10 @@ class Settings(BaseSettings):
             )
         return self
 
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        # repr()/str() show the masked view: URLs may carry passwords too.
+        yield from self.masked().items()
+
     # Derived views -------------------------------------------------------------------------
 
     @property

@@ -1,0 +1,117 @@
+"""Periodic jobs on aiocron, with no overlap and a record of each job's last run.
+
+aiocron neither prevents overlap nor skips missed ticks (it replays them in a burst), so every
+tick goes through a lock that *skips* when the previous run still holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import aiocron
+
+from bot.services.locks import JobLock
+
+log = logging.getLogger(__name__)
+
+
+def interval_spec(seconds: int) -> str:
+    """An aiocron (cronsim, seconds first) spec that fires every `seconds`."""
+    if seconds < 60 and 60 % seconds == 0:
+        return f"*/{seconds} * * * * *"
+    if seconds % 60 == 0 and seconds < 3600 and 60 % (seconds // 60) == 0:
+        return f"0 */{seconds // 60} * * * *"
+    if seconds % 3600 == 0 and 24 % (seconds // 3600) == 0:
+        return f"0 0 */{seconds // 3600} * * *"
+    raise ValueError(f"{seconds} s cannot be expressed as a cron interval; use a divisor of 60 s, 60 min or 24 h")
+
+
+@dataclass
+class JobStatus:
+    name: str
+    spec: str
+    runs: int = 0
+    skipped: int = 0
+    failures: int = 0
+    last_started: datetime | None = None
+    last_finished: datetime | None = None
+    last_duration_s: float | None = None
+    last_error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "spec": self.spec, "runs": self.runs, "skipped": self.skipped, "failures": self.failures,
+            "last_started": self.last_started.isoformat() if self.last_started else None,
+            "last_finished": self.last_finished.isoformat() if self.last_finished else None,
+            "last_duration_s": None if self.last_duration_s is None else round(self.last_duration_s, 3),
+            "last_error": self.last_error,
+        }
+
+
+@dataclass
+class JobScheduler:
+    lock: JobLock
+    timezone: str = "UTC"
+    status: dict[str, JobStatus] = field(default_factory=dict)
+    _crons: list[aiocron.Cron] = field(default_factory=list)
+    _running: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def add(self, name: str, spec: str, job: Callable[[], Awaitable[object]], *, ttl_seconds: float = 600) -> None:
+        self.status[name] = JobStatus(name=name, spec=spec)
+
+        async def tick() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)  # type: ignore[arg-type]
+            try:
+                await self.run_now(name, job, ttl_seconds=ttl_seconds)
+            finally:
+                if task is not None:
+                    self._running.discard(task)  # type: ignore[arg-type]
+
+        # Created inside the running loop (aiocron binds the loop at construction).
+        self._crons.append(aiocron.crontab(spec, func=tick, start=True, tz=ZoneInfo(self.timezone)))
+
+    async def run_now(self, name: str, job: Callable[[], Awaitable[object]], *, ttl_seconds: float = 600) -> bool:
+        status = self.status.setdefault(name, JobStatus(name=name, spec="manual"))
+        async with self.lock.hold(f"job:{name}", ttl_seconds) as acquired:
+            if not acquired:
+                status.skipped += 1
+                log.info("job %s still running: tick skipped", name)
+                return False
+            status.last_started = datetime.now(UTC)
+            started = time.perf_counter()
+            try:
+                await job()
+                status.last_error = None
+                return True
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                status.failures += 1
+                status.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.exception("job %s failed", name)
+                return False
+            finally:
+                status.runs += 1
+                status.last_finished = datetime.now(UTC)
+                status.last_duration_s = time.perf_counter() - started
+
+    async def stop(self, grace_seconds: float = 10) -> None:
+        """Stop firing; let running jobs finish within the grace period, then cancel them."""
+        for cron in self._crons:
+            cron.stop()
+        self._crons.clear()
+        running = [t for t in self._running if not t.done()]
+        if running:
+            done, pending = await asyncio.wait(running, timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
