@@ -37,6 +37,8 @@ async def db(test_database_url: str) -> AsyncIterator[str]:
     if url.startswith("sqlite"):
         await init_db(url)
     else:
+        if url not in _migrated:
+            await _reset_postgres_schema(url)
         await init_db(url, run_migrations=url not in _migrated)
         _migrated.add(url)
         conn = Tortoise.get_connection("pg")
@@ -48,6 +50,17 @@ async def db(test_database_url: str) -> AsyncIterator[str]:
         yield url
     finally:
         await close_db()
+
+
+async def _reset_postgres_schema(url: str) -> None:
+    """The test database starts empty once per run, so it always matches the committed migrations."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

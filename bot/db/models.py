@@ -1,4 +1,5 @@
-"""Tortoise models for the whole product. Money columns are DECIMAL(38, 18): exact on SQLite and PG.
+"""Tortoise models for the whole product. Money columns are DECIMAL(38, 16): exact on SQLite and PG. Tortoise quantizes
+in the default 28-digit decimal context, so 16 places leave 12 integer digits (1e12 units).
 
 Every exchange-side row carries `mode` ("live" | "paper") and `account`, so paper and live data
 never mix; exchange ids and client_oids are unique per (mode, account), so a sync writes each
@@ -12,7 +13,7 @@ from tortoise.models import Model
 
 
 def money(**kwargs: object) -> fields.DecimalField:
-    return fields.DecimalField(max_digits=38, decimal_places=18, **kwargs)  # type: ignore[arg-type]
+    return fields.DecimalField(max_digits=38, decimal_places=16, **kwargs)  # type: ignore[arg-type]
 
 
 class TimestampMixin:
