@@ -9,7 +9,7 @@ from collections.abc import Iterable
 MASK = "********"
 # Shapes that are secret whatever settings say: bot tokens inside Bot API URLs, signatures.
 _PATTERNS = [
-    re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"),
+    re.compile(r"(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{30,}"),
     re.compile(r'("sig"\s*:\s*")[0-9a-f]{64}(")'),
 ]
 

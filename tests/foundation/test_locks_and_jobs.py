@@ -1,0 +1,110 @@
+"""Jobs never run twice at once: in-process locks, Redis locks (real Redis in the second pass)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from cronsim import CronSim
+
+from bot.jobs.scheduler import JobScheduler, interval_spec
+from bot.services.locks import LocalJobLock, RedisJobLock
+
+
+@pytest.mark.parametrize(("seconds", "spec"), [(30, "*/30 * * * * *"), (60, "0 */1 * * * *"),
+                                                 (300, "0 */5 * * * *"), (5, "*/5 * * * * *")])
+def test_interval_specs_fire_at_the_period(seconds: int, spec: str) -> None:
+    from datetime import datetime
+
+    assert interval_spec(seconds) == spec
+    it = CronSim(spec, datetime(2026, 1, 1, 0, 0, 1))
+    first, second = next(it), next(it)
+    assert (second - first).total_seconds() == seconds
+
+
+def test_interval_that_is_no_cron_period_is_refused() -> None:
+    with pytest.raises(ValueError, match="divisor"):
+        interval_spec(7 * 60)
+
+
+async def test_local_lock_skips_a_second_holder() -> None:
+    lock = LocalJobLock()
+    async with lock.hold("sync", 10) as first:
+        async with lock.hold("sync", 10) as second:
+            assert first and not second
+    async with lock.hold("sync", 10) as again:
+        assert again
+
+
+@pytest.mark.lock
+async def test_redis_lock_skips_a_second_holder_across_instances(redis_client) -> None:
+    replica_a, replica_b = RedisJobLock(redis_client), RedisJobLock(redis_client)
+    async with replica_a.hold("sync", 10) as first:
+        async with replica_b.hold("sync", 10) as second:
+            assert first and not second
+    async with replica_b.hold("sync", 10) as later:
+        assert later
+
+
+@pytest.mark.lock
+async def test_redis_lock_expires_when_its_holder_dies(redis_client) -> None:
+    crashed, survivor = RedisJobLock(redis_client), RedisJobLock(redis_client)
+    lock = redis_client.lock("cryptobot:lock:sync", timeout=0.3, blocking=False, thread_local=False)
+    assert await lock.acquire()          # a holder that never releases
+    async with survivor.hold("sync", 10) as blocked:
+        assert not blocked
+    await asyncio.sleep(0.5)
+    async with survivor.hold("sync", 10) as free:
+        assert free
+    del crashed
+
+
+@pytest.mark.lock
+async def test_overlapping_ticks_are_skipped_not_queued(redis_client) -> None:
+    scheduler = JobScheduler(lock=RedisJobLock(redis_client))
+    started = 0
+    release = asyncio.Event()
+
+    async def slow_job() -> None:
+        nonlocal started
+        started += 1
+        await release.wait()
+
+    first = asyncio.create_task(scheduler.run_now("sync", slow_job))
+    await asyncio.sleep(0.05)
+    assert await scheduler.run_now("sync", slow_job) is False
+    release.set()
+    assert await first is True
+    assert started == 1
+    assert scheduler.status["sync"].skipped == 1 and scheduler.status["sync"].runs == 1
+
+
+async def test_a_failing_job_is_recorded_and_the_next_tick_runs() -> None:
+    scheduler = JobScheduler(lock=LocalJobLock())
+
+    async def broken() -> None:
+        raise RuntimeError("exchange timeout")
+
+    assert await scheduler.run_now("market", broken) is False
+    status = scheduler.status["market"]
+    assert status.failures == 1 and status.last_error == "RuntimeError: exchange timeout"
+
+    async def healthy() -> None:
+        return None
+
+    assert await scheduler.run_now("market", healthy) is True
+    assert status.runs == 2 and status.last_error is None
+
+
+async def test_stop_lets_running_jobs_finish() -> None:
+    scheduler = JobScheduler(lock=LocalJobLock())
+    finished = asyncio.Event()
+
+    async def job() -> None:
+        await asyncio.sleep(0.1)
+        finished.set()
+
+    scheduler.add("quick", "* * * * * *", job)
+    await asyncio.wait_for(finished.wait(), 3)
+    await scheduler.stop(grace_seconds=2)
+    assert scheduler.status["quick"].runs >= 1
