@@ -253,8 +253,8 @@ async def run_forever(settings: Settings) -> int:
         await asyncio.wait({stopper, background}, return_when=asyncio.FIRST_COMPLETED)
         failed = app.background_failure()
         if failed is not None and not stop.is_set():
-            exc = failed.exception() if not failed.cancelled() else None
-            log.error("Telegram polling stopped: %s", type(exc).__name__ if exc else "ended")
+            error = failed.exception() if not failed.cancelled() else None
+            log.error("Telegram polling stopped: %s", type(error).__name__ if error else "ended")
             code = 1
         for task in (stopper, background):
             task.cancel()

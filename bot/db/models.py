@@ -8,12 +8,14 @@ order once.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
 
-def money(**kwargs: object) -> fields.DecimalField:
-    return fields.DecimalField(max_digits=38, decimal_places=16, **kwargs)  # type: ignore[arg-type]
+def money(**kwargs: Any) -> Any:
+    return fields.DecimalField(max_digits=38, decimal_places=16, **kwargs)
 
 
 class TimestampMixin:
@@ -108,8 +110,8 @@ class SignalRecord(Model):
     symbol = fields.CharField(max_length=32, db_index=True)
     decision = fields.CharField(max_length=8)              # BUY | SELL | WAIT
     price = money()
-    reasons = fields.JSONField(default=list)
-    indicators = fields.JSONField(default=dict)
+    reasons: Any = fields.JSONField(default=list)
+    indicators: Any = fields.JSONField(default=dict)
     candle_time = fields.DatetimeField(null=True)
     decided_at = fields.DatetimeField(db_index=True)
 
@@ -120,7 +122,7 @@ class SignalRecord(Model):
 class StrategyState(Model):
     """What the strategy tracks continuously per coin (e.g. the 3 % reference price)."""
     symbol = fields.CharField(max_length=32, primary_key=True)
-    state = fields.JSONField(default=dict)
+    state: Any = fields.JSONField(default=dict)
     last_decision = fields.CharField(max_length=8, null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -133,7 +135,7 @@ class IndicatorSnapshot(Model):
     symbol = fields.CharField(max_length=32)
     timeframe = fields.CharField(max_length=8)
     candle_time = fields.DatetimeField(null=True)
-    values = fields.JSONField(default=dict)
+    values: Any = fields.JSONField(default=dict)
     stale = fields.BooleanField(default=False)
     stale_reason = fields.CharField(max_length=255, null=True)
     computed_at = fields.DatetimeField()
@@ -180,8 +182,8 @@ class PortfolioSnapshot(Model):
     account = fields.CharField(max_length=64, default="main")
     taken_at = fields.DatetimeField(db_index=True)
     total_usd = money()
-    unpriced_assets = fields.JSONField(default=list)
-    positions = fields.JSONField(default=list)   # [{asset, quantity, price|null, usd_value|null}]
+    unpriced_assets: Any = fields.JSONField(default=list)
+    positions: Any = fields.JSONField(default=list)   # [{asset, quantity, price|null, usd_value|null}]
 
     class Meta:
         table = "portfolio_snapshots"
@@ -204,7 +206,7 @@ class User(TimestampMixin, Model):
 class SyncCursor(Model):
     name = fields.CharField(max_length=96, primary_key=True)   # e.g. "paper:main:order_history"
     value = fields.BigIntField(default=0)
-    data = fields.JSONField(default=dict)
+    data: Any = fields.JSONField(default=dict)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -221,7 +223,7 @@ class AuditLog(Model):
     symbol = fields.CharField(max_length=32, null=True)
     client_oid = fields.CharField(max_length=64, null=True, db_index=True)
     exchange_order_id = fields.CharField(max_length=64, null=True)
-    request = fields.JSONField(default=dict)
+    request: Any = fields.JSONField(default=dict)
     outcome = fields.CharField(max_length=16)          # ok | refused | error | ambiguous
     detail = fields.TextField(default="")
 
@@ -233,7 +235,7 @@ class NotificationOutbox(Model):
     """Events waiting to reach users: a crash between event and send loses nothing."""
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharField(max_length=40)
-    payload = fields.JSONField(default=dict)
+    payload: Any = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True, db_index=True)
     attempts = fields.IntField(default=0)
@@ -250,7 +252,7 @@ class PaperOrder(Model):
     client_oid = fields.CharField(max_length=64)
     symbol = fields.CharField(max_length=32)
     status = fields.CharField(max_length=16, db_index=True)
-    data = fields.JSONField()
+    data: Any = fields.JSONField()
     create_time_ns = fields.BigIntField(db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -274,7 +276,7 @@ class PaperBalance(Model):
 class PaperState(Model):
     """Engine-wide paper state (id counters, order lists, market clock) as one JSON document."""
     account = fields.CharField(max_length=64, primary_key=True)
-    data = fields.JSONField(default=dict)
+    data: Any = fields.JSONField(default=dict)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

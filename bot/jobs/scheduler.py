@@ -110,7 +110,7 @@ class JobScheduler:
         self._crons.clear()
         running = [t for t in self._running if not t.done()]
         if running:
-            done, pending = await asyncio.wait(running, timeout=grace_seconds)
+            _, pending = await asyncio.wait(running, timeout=grace_seconds)
             for task in pending:
                 task.cancel()
             if pending:

@@ -29,9 +29,8 @@ def test_interval_that_is_no_cron_period_is_refused() -> None:
 
 async def test_local_lock_skips_a_second_holder() -> None:
     lock = LocalJobLock()
-    async with lock.hold("sync", 10) as first:
-        async with lock.hold("sync", 10) as second:
-            assert first and not second
+    async with lock.hold("sync", 10) as first, lock.hold("sync", 10) as second:
+        assert first and not second
     async with lock.hold("sync", 10) as again:
         assert again
 
@@ -39,9 +38,8 @@ async def test_local_lock_skips_a_second_holder() -> None:
 @pytest.mark.lock
 async def test_redis_lock_skips_a_second_holder_across_instances(redis_client) -> None:
     replica_a, replica_b = RedisJobLock(redis_client), RedisJobLock(redis_client)
-    async with replica_a.hold("sync", 10) as first:
-        async with replica_b.hold("sync", 10) as second:
-            assert first and not second
+    async with replica_a.hold("sync", 10) as first, replica_b.hold("sync", 10) as second:
+        assert first and not second
     async with replica_b.hold("sync", 10) as later:
         assert later
 
