@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 locales: install
-	@$(VENV)/bin/pybabel compile -d locales -D messages --use-fuzzy >/dev/null
+	@if ls locales/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(VENV)/bin/pybabel compile -d locales -D messages >/dev/null; fi
 
 run: install locales
 	$(PY) -m bot run
