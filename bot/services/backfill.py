@@ -1,0 +1,79 @@
+"""Back-fill: walk the whole available order history (about 6 months) into the database.
+
+1-day windows, newest first, 100 orders a page, at most 1 history request a second. Progress is
+saved after every window in the `backfill` SyncCursor, so an interrupted run resumes where it
+stopped and a finished one costs nothing. Orders found here never trigger protection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.services.sync import DAY_NS
+
+if TYPE_CHECKING:
+    from bot.services.sync import SyncService
+
+BACKFILL_CURSOR = "backfill"
+
+
+@dataclass(frozen=True)
+class BackfillProgress:
+    windows_done: int
+    windows_total: int
+    orders_seen: int
+    done: bool
+
+
+class HistoryBackfill:
+    def __init__(self, sync: SyncService, *, days: int = 180, window_ns: int = DAY_NS) -> None:
+        self.sync = sync
+        self.repo = sync.repo
+        self.days = days
+        self.window_ns = window_ns
+
+    async def _state(self) -> tuple[int, int, int, int, bool]:
+        """(upper, floor, next_end, orders_seen, done): the span to walk and how far it got."""
+        cursor = await self.repo.cursor(BACKFILL_CURSOR)
+        if cursor is None:
+            upper = self.sync.watch_started_ns or self.sync.clock()
+            floor = upper - self.days * DAY_NS
+            await self.repo.save_cursor(BACKFILL_CURSOR, upper,
+                                        {"upper_ns": upper, "floor_ns": floor, "orders": 0, "done": False})
+            return upper, floor, upper, 0, False
+        data = cursor.data
+        return (int(data["upper_ns"]), int(data["floor_ns"]), cursor.value, int(data.get("orders", 0)),
+                bool(data.get("done", False)))
+
+    def _count(self, upper: int, floor: int, next_end: int) -> tuple[int, int]:
+        total = -(-(upper - floor) // self.window_ns)
+        done = -(-(upper - next_end) // self.window_ns)
+        return done, total
+
+    async def progress(self) -> BackfillProgress:
+        upper, floor, next_end, seen, done = await self._state()
+        windows_done, total = self._count(upper, floor, next_end)
+        return BackfillProgress(windows_done, total, seen, done)
+
+    async def run(self, *, max_calls: int | None = None,
+                  on_window: Callable[[BackfillProgress], None] | None = None) -> BackfillProgress:
+        """Walk the remaining windows (all, or until `max_calls` history requests were spent)."""
+        upper, floor, next_end, seen, done = await self._state()
+        calls_at_start = self.sync.history.calls
+        while not done:
+            if max_calls is not None and self.sync.history.calls - calls_at_start >= max_calls:
+                break
+            lower = max(floor, next_end - self.window_ns)
+            seen += await self.sync.history.read_window(lower, next_end, self.sync.ingest_page)
+            next_end = lower
+            done = next_end <= floor
+            # Saved per window: an interruption repeats at most one window (rows are written once).
+            await self.repo.save_cursor(BACKFILL_CURSOR, next_end,
+                                        {"upper_ns": upper, "floor_ns": floor, "orders": seen, "done": done})
+            if on_window is not None:
+                windows_done, total = self._count(upper, floor, next_end)
+                on_window(BackfillProgress(windows_done, total, seen, done))
+        windows_done, total = self._count(upper, floor, next_end)
+        return BackfillProgress(windows_done, total, seen, done)

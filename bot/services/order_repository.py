@@ -1,0 +1,200 @@
+"""Database queries for mirrored orders, OCO groups and sync cursors (one mode + account).
+
+Each exchange order is one row keyed by its exchange id; rows are inserted once and then only
+updated. Bulk paths (history pages) check which ids exist first, so a re-read page writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from bot.db.models import OcoGroupRecord, OrderRecord, SyncCursor
+from bot.domain.orders import FINAL_STATUSES, Order, OrderRole, OrderStatus, OrderType, Side
+
+OPEN_STATUSES = [s.value for s in OrderStatus if not s.is_final]
+FINAL_STATUS_VALUES = [s.value for s in FINAL_STATUSES]
+BOT_CLIENT_OID_PREFIX = "cb-"
+
+
+def order_fields(order: Order) -> dict[str, Any]:
+    """The columns that mirror the exchange's view of an order."""
+    return {
+        "client_oid": order.client_oid or None,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "order_type": order.order_type.value,
+        "status": order.status.value,
+        "quantity": order.quantity,
+        "price": order.price,
+        "trigger_price": order.trigger_price,
+        "filled_quantity": order.filled_quantity,
+        "avg_price": order.avg_price,
+        "cumulative_value": order.cumulative_value,
+        "fee": abs(order.fee),
+        "fee_currency": order.fee_currency,
+        "list_id": order.list_id,
+        "reason": (order.reason or None) and str(order.reason)[:255],
+        "exchange_created_at": order.created_at,
+        "exchange_updated_at": order.updated_at,
+        "create_time_ns": order.create_time_ns,
+    }
+
+
+def record_to_order(row: OrderRecord) -> Order:
+    return Order(order_id=row.exchange_order_id, client_oid=row.client_oid, symbol=row.symbol,
+                 side=Side(row.side), order_type=OrderType(row.order_type), status=OrderStatus(row.status),
+                 quantity=row.quantity, price=row.price, trigger_price=row.trigger_price,
+                 filled_quantity=row.filled_quantity, avg_price=row.avg_price,
+                 cumulative_value=row.cumulative_value, fee=row.fee, fee_currency=row.fee_currency,
+                 list_id=row.list_id, reason=row.reason, created_at=row.exchange_created_at,
+                 updated_at=row.exchange_updated_at, create_time_ns=row.create_time_ns)
+
+
+def group_id_of(row: OrderRecord) -> str | None:
+    """The row's OCO group id (Tortoise's FK column, which the type stubs do not declare)."""
+    value = getattr(row, "oco_group_id", None)
+    return None if value is None else str(value)
+
+
+def guess_source(client_oid: str | None) -> str:
+    return "bot" if client_oid and client_oid.startswith(BOT_CLIENT_OID_PREFIX) else "manual"
+
+
+class OrderRepository:
+    def __init__(self, mode: str, account: str = "main") -> None:
+        self.mode = mode
+        self.account = account
+
+    def _orders(self) -> Any:
+        return OrderRecord.filter(mode=self.mode, account=self.account)
+
+    # Orders --------------------------------------------------------------------------------
+
+    async def get(self, order_id: str) -> OrderRecord | None:
+        row: OrderRecord | None = await self._orders().get_or_none(exchange_order_id=order_id)
+        return row
+
+    async def by_client_oid(self, client_oid: str) -> OrderRecord | None:
+        row: OrderRecord | None = await self._orders().get_or_none(client_oid=client_oid)
+        return row
+
+    async def open_rows(self) -> list[OrderRecord]:
+        rows: list[OrderRecord] = await self._orders().filter(status__in=OPEN_STATUSES)
+        return rows
+
+    async def count(self) -> int:
+        total: int = await self._orders().count()
+        return total
+
+    async def existing_ids(self, order_ids: Iterable[str]) -> set[str]:
+        ids = list(order_ids)
+        if not ids:
+            return set()
+        found = await self._orders().filter(exchange_order_id__in=ids).values_list("exchange_order_id", flat=True)
+        return {str(i) for i in found}
+
+    async def insert(self, order: Order, *, role: str, source: str, watched: bool,
+                     group_id: str | None = None) -> OrderRecord:
+        fields = order_fields(order)
+        if fields["client_oid"] and await self._orders().filter(client_oid=fields["client_oid"]).exists():
+            fields["client_oid"] = None    # a reused client_oid (the exchange's nonce default) must not block the row
+        row: OrderRecord = await OrderRecord.create(
+            mode=self.mode, account=self.account, exchange_order_id=order.order_id, role=role, source=source,
+            watched=watched, oco_group_id=group_id, **fields)
+        return row
+
+    async def insert_missing(self, orders: list[Order], *, watched: Callable[[Order], bool],
+                             role_of: Callable[[Order], str]) -> list[Order]:
+        """Insert the orders not stored yet (one query to check, one bulk insert); returns the new ones."""
+        unique: dict[str, Order] = {o.order_id: o for o in orders}
+        existing = await self.existing_ids(unique)
+        new = [o for oid, o in unique.items() if oid not in existing]
+        if not new:
+            return []
+        oids = [o.client_oid for o in new if o.client_oid]
+        taken: set[str] = set()
+        if oids:
+            taken = set(await self._orders().filter(client_oid__in=oids).values_list("client_oid", flat=True))
+        rows = []
+        for order in new:
+            fields = order_fields(order)
+            oid = fields["client_oid"]
+            if oid is not None:
+                if oid in taken:
+                    fields["client_oid"] = None
+                taken.add(oid)
+            rows.append(OrderRecord(mode=self.mode, account=self.account, exchange_order_id=order.order_id,
+                                    role=role_of(order), source=guess_source(order.client_oid),
+                                    watched=watched(order), **fields))
+        await OrderRecord.bulk_create(rows, batch_size=500)
+        return new
+
+    async def update(self, row: OrderRecord, order: Order, **extra: Any) -> None:
+        fields = order_fields(order)
+        fields.pop("client_oid")          # set once at insert (may have been cleared for a collision)
+        for name, value in {**fields, **extra}.items():
+            setattr(row, name, value)
+        await row.save()
+
+    # OCO groups ----------------------------------------------------------------------------
+
+    async def group(self, group_id: str) -> OcoGroupRecord | None:
+        row: OcoGroupRecord | None = await OcoGroupRecord.get_or_none(id=group_id)
+        return row
+
+    async def group_for_client_oid(self, client_oid: str) -> tuple[OcoGroupRecord, OrderRole] | None:
+        group = await OcoGroupRecord.filter(mode=self.mode, account=self.account,
+                                            stop_loss_client_oid=client_oid).first()
+        if group is not None:
+            return group, OrderRole.STOP_LOSS
+        group = await OcoGroupRecord.filter(mode=self.mode, account=self.account,
+                                            take_profit_client_oid=client_oid).first()
+        if group is not None:
+            return group, OrderRole.TAKE_PROFIT
+        return None
+
+    async def groups_in(self, states: Iterable[str]) -> list[OcoGroupRecord]:
+        rows: list[OcoGroupRecord] = await OcoGroupRecord.filter(mode=self.mode, account=self.account,
+                                                                 state__in=list(states))
+        return rows
+
+    async def legs_of(self, group_id: str) -> list[OrderRecord]:
+        rows: list[OrderRecord] = await self._orders().filter(oco_group_id=group_id).order_by("id")
+        return rows
+
+    async def entries_without_group(self) -> list[OrderRecord]:
+        """Watched buys that filled (fully, or partly then ended) and have no protection group yet."""
+        grouped = await OcoGroupRecord.filter(mode=self.mode, account=self.account).values_list(
+            "entry_exchange_order_id", flat=True)
+        rows: list[OrderRecord] = await self._orders().filter(
+            watched=True, side=Side.BUY.value, status__in=FINAL_STATUS_VALUES, filled_quantity__gt=Decimal(0),
+            role__in=[OrderRole.ENTRY.value, OrderRole.MANUAL.value, OrderRole.UNKNOWN.value],
+        ).exclude(exchange_order_id__in=[*grouped, "-"]).order_by("id")
+        return rows
+
+    async def open_sells(self, symbol: str) -> list[OrderRecord]:
+        rows: list[OrderRecord] = await self._orders().filter(symbol=symbol, side=Side.SELL.value,
+                                                              status__in=OPEN_STATUSES)
+        return rows
+
+    # Cursors -------------------------------------------------------------------------------
+
+    def cursor_name(self, what: str) -> str:
+        return f"{self.mode}:{self.account}:{what}"
+
+    async def cursor(self, what: str) -> SyncCursor | None:
+        row: SyncCursor | None = await SyncCursor.get_or_none(name=self.cursor_name(what))
+        return row
+
+    async def save_cursor(self, what: str, value: int, data: dict[str, Any] | None = None) -> None:
+        name = self.cursor_name(what)
+        row = await SyncCursor.get_or_none(name=name)
+        if row is None:
+            await SyncCursor.create(name=name, value=value, data=data or {})
+        else:
+            row.value = value
+            if data is not None:
+                row.data = data
+            await row.save()

@@ -1,0 +1,410 @@
+"""Protection of filled buys: a stop-loss and a take-profit sharing one OCO group.
+
+Order of steps (crash safety): plan -> persist the group in state "placing" with its derived
+client_oids -> send -> record. A restart finds "placing" groups and looks their client_oids up on
+the exchange before sending anything, so a crash at any step ends with exactly one protection.
+Native OCO is preferred; when the exchange refuses it, two linked orders are placed and the bot
+cancels the sibling itself when one leg fills (`on_leg_change`, fed by the stream and the sync).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bot.db.models import OcoGroupRecord, OrderRecord, WatchlistEntry
+from bot.domain.events import OcoLegDone, ProtectionFailed, ProtectionPlaced
+from bot.domain.instrument import Instrument
+from bot.domain.money import ZERO, plain
+from bot.domain.oco import (
+    GroupEvent,
+    GroupState,
+    closed_pnl,
+    fee_in_quote,
+    group_id_for_entry,
+    leg_client_oid,
+    next_state,
+    sibling_role,
+)
+from bot.domain.orders import Order, OrderRole, OrderStatus, OrderType, Side
+from bot.domain.protection import (
+    DEFAULT_STOP_LOSS_PERCENT,
+    DEFAULT_TAKE_PROFIT_PERCENT,
+    OpenSell,
+    plan_protection,
+    remaining_for_sibling,
+)
+from bot.exchange.base import Exchange, OcoRequest, OrderRequest, TriggerOrderRequest
+from bot.exchange.errors import (
+    ExchangeError,
+    ExchangeUnavailable,
+    InvalidOrder,
+    NativeOcoUnavailable,
+    OrderNotFound,
+    OrderRejectedError,
+    RateLimited,
+)
+from bot.services.events import EventBus
+from bot.services.order_repository import OrderRepository, group_id_of
+
+log = logging.getLogger(__name__)
+
+StepHook = Callable[[str], Awaitable[None]]
+# Where a crash can happen while placing protection (the crash-injection tests go through each).
+PROTECTION_STEPS = ("planned", "group_saved", "native_sent", "stop_loss_sent", "take_profit_sent", "recorded")
+# Refusals that mean "this exchange does not do native OCO here", not "this order is bad".
+_NATIVE_REFUSAL_CODES = {"218", "40002", "140001", "50001"}
+
+
+@dataclass(frozen=True)
+class ProtectionResult:
+    group_id: str
+    state: GroupState
+    quantity: Decimal
+    native: bool | None
+    reason: str | None = None
+
+
+class ProtectionService:
+    def __init__(self, exchange: Exchange, repository: OrderRepository, events: EventBus, *,
+                 prefer_native_oco: bool = True, step_hook: StepHook | None = None) -> None:
+        self.exchange = exchange
+        self.repo = repository
+        self.events = events
+        self.prefer_native_oco = prefer_native_oco
+        self._step_hook = step_hook
+        self._lock = asyncio.Lock()
+        self._instruments: dict[str, Instrument] = {}
+
+    @property
+    def mode(self) -> str:
+        return self.repo.mode
+
+    async def _step(self, name: str) -> None:
+        if self._step_hook is not None:
+            await self._step_hook(name)
+
+    async def _instrument(self, symbol: str) -> Instrument:
+        if symbol not in self._instruments:
+            self._instruments[symbol] = await self.exchange.instrument(symbol)
+        return self._instruments[symbol]
+
+    # Protecting a fill ---------------------------------------------------------------------
+
+    async def protect(self, entry: OrderRecord) -> ProtectionResult:
+        """Protect a watched buy that filled; idempotent (one group per buy, ever)."""
+        async with self._lock:
+            group_id = group_id_for_entry(self.mode, self.repo.account, entry.exchange_order_id)
+            group = await self.repo.group(group_id)
+            if group is None:
+                group = await self._plan_and_save(group_id, entry)
+                if GroupState(group.state) is GroupState.FAILED:
+                    return ProtectionResult(group_id, GroupState.FAILED, ZERO, None, group.failure_reason)
+            elif GroupState(group.state) is not GroupState.PLACING:
+                return ProtectionResult(group_id, GroupState(group.state), group.quantity,
+                                        group.native_list_id is not None)
+            return await self._place(group, entry.filled_quantity)
+
+    async def resume_pending(self) -> list[ProtectionResult]:
+        """After a restart: finish groups left in "placing", and protect watched fills that have none."""
+        results = []
+        for group in await self.repo.groups_in([GroupState.PLACING.value]):
+            entry = await self.repo.get(group.entry_exchange_order_id or "")
+            async with self._lock:
+                fresh = await self.repo.group(group.id)
+                if fresh is None or GroupState(fresh.state) is not GroupState.PLACING:
+                    continue
+                wanted = entry.filled_quantity if entry is not None else fresh.quantity
+                results.append(await self._place(fresh, wanted))
+        for entry in await self.repo.entries_without_group():
+            results.append(await self.protect(entry))
+        return results
+
+    async def _plan_and_save(self, group_id: str, entry: OrderRecord) -> OcoGroupRecord:
+        instrument = await self._instrument(entry.symbol)
+        stop_pct, take_pct = await self._percentages(entry.symbol)
+        entry_price = entry.avg_price or entry.price
+        balances = await self.exchange.balances()
+        free = balances[instrument.base].free if instrument.base in balances else ZERO
+        sells: list[OpenSell] = []
+        if free < entry.filled_quantity:
+            sells = [OpenSell(o.order_id, o.remaining_quantity, o.list_id)
+                     for o in await self.exchange.open_orders(entry.symbol) if o.side is Side.SELL]
+        plan = None
+        reason: str | None = None
+        if entry_price is None or entry_price <= 0:
+            reason = "the buy has no fill price to put the stop-loss and take-profit around"
+        else:
+            plan = plan_protection(instrument, filled_quantity=entry.filled_quantity, entry_price=entry_price,
+                                   free_quantity=free, open_sells=sells, stop_loss_percent=stop_pct,
+                                   take_profit_percent=take_pct)
+            reason = plan.shortfall_reason
+        await self._step("planned")
+        places = plan is not None and plan.places_anything
+        group = await OcoGroupRecord.create(
+            id=group_id, mode=self.mode, account=self.repo.account, symbol=entry.symbol,
+            entry_exchange_order_id=entry.exchange_order_id,
+            state=(GroupState.PLACING if places else GroupState.FAILED).value,
+            quantity=plan.quantity if plan else ZERO, entry_price=entry_price or ZERO,
+            stop_loss_price=plan.stop_loss_price if plan else ZERO,
+            take_profit_price=plan.take_profit_price if plan else ZERO,
+            stop_loss_client_oid=leg_client_oid(group_id, OrderRole.STOP_LOSS),
+            take_profit_client_oid=leg_client_oid(group_id, OrderRole.TAKE_PROFIT),
+            failure_reason=None if places else (reason or "")[:255])
+        await self._step("group_saved")
+        if not places:
+            await self.events.publish(ProtectionFailed(
+                group_id=group_id, symbol=entry.symbol, wanted_quantity=entry.filled_quantity,
+                protected_quantity=ZERO, reason=reason or "nothing to protect", mode=self.mode))
+        return group
+
+    async def _percentages(self, symbol: str) -> tuple[Decimal, Decimal]:
+        entry = await WatchlistEntry.get_or_none(symbol=symbol)
+        if entry is None:
+            return DEFAULT_STOP_LOSS_PERCENT, DEFAULT_TAKE_PROFIT_PERCENT
+        return entry.stop_loss_percent, entry.take_profit_percent
+
+    async def _lookup(self, client_oid: str | None) -> Order | None:
+        if not client_oid:
+            return None
+        try:
+            return await self.exchange.order_detail(client_oid=client_oid)
+        except OrderNotFound:
+            return None
+
+    async def _place(self, group: OcoGroupRecord, wanted: Decimal) -> ProtectionResult:
+        """Send what is missing of a "placing" group: first ask the exchange what already exists."""
+        stop = await self._lookup(group.stop_loss_client_oid)
+        take = await self._lookup(group.take_profit_client_oid)
+        native: bool | None = None
+        if stop is None and take is None:
+            try:
+                native = await self._send_native(group)
+            except ExchangeUnavailable as exc:
+                return await self._ambiguous(group, exc)
+            except OrderRejectedError as exc:
+                return await self._fail(group, wanted, f"the exchange refused the protection: {exc.reason}")
+            if native:
+                stop = take = None
+        else:
+            native = bool((stop and stop.list_id) or (take and take.list_id))
+        if not native:
+            try:
+                if stop is None:
+                    stop = await self.exchange.create_trigger_order(TriggerOrderRequest(
+                        symbol=group.symbol, side=Side.SELL, order_type=OrderType.STOP_LOSS,
+                        client_oid=group.stop_loss_client_oid or "", quantity=group.quantity,
+                        trigger_price=group.stop_loss_price))
+                    await self._step("stop_loss_sent")
+            except ExchangeUnavailable as exc:
+                return await self._ambiguous(group, exc)
+            except OrderRejectedError as exc:
+                return await self._fail(group, wanted, f"the stop-loss was refused: {exc.reason}")
+            try:
+                if take is None:
+                    take = await self.exchange.create_order(OrderRequest(
+                        symbol=group.symbol, side=Side.SELL, order_type=OrderType.LIMIT,
+                        client_oid=group.take_profit_client_oid or "", quantity=group.quantity,
+                        price=group.take_profit_price))
+                    await self._step("take_profit_sent")
+            except ExchangeUnavailable as exc:
+                return await self._ambiguous(group, exc)
+            except OrderRejectedError as exc:
+                # The stop-loss stays: protection against the fall matters most. Health shows the gap.
+                await self._activate(group, native=False, wanted=wanted,
+                                     extra_failure=f"the take-profit was refused ({exc.reason}); "
+                                                   f"only the stop-loss protects this position")
+                return ProtectionResult(group.id, GroupState.ACTIVE, group.quantity, False, exc.reason)
+        await self._activate(group, native=bool(native), wanted=wanted)
+        return ProtectionResult(group.id, GroupState(group.state), group.quantity, bool(native))
+
+    async def _send_native(self, group: OcoGroupRecord) -> bool:
+        """True when the exchange accepted a native OCO; False when it does not offer one."""
+        if not self.prefer_native_oco:
+            return False
+        try:
+            placement = await self.exchange.create_oco(OcoRequest(
+                symbol=group.symbol, side=Side.SELL, quantity=group.quantity,
+                take_profit_price=group.take_profit_price, stop_loss_trigger=group.stop_loss_price,
+                take_profit_client_oid=group.take_profit_client_oid or "",
+                stop_loss_client_oid=group.stop_loss_client_oid or ""))
+        except NativeOcoUnavailable:
+            log.info("native OCO unavailable for %s: placing two linked orders", group.symbol)
+            return False
+        except (RateLimited, ExchangeUnavailable):
+            raise
+        except (OrderRejectedError, ExchangeError) as exc:
+            refused_here = type(exc) is ExchangeError or (isinstance(exc, InvalidOrder)
+                                                           and exc.code in _NATIVE_REFUSAL_CODES)
+            if not refused_here:
+                raise
+            log.info("native OCO refused for %s (%s): placing two linked orders", group.symbol, exc)
+            return False
+        group.native_list_id = placement.list_id
+        await self._step("native_sent")
+        await group.save(update_fields=["native_list_id", "updated_at"])
+        return True
+
+    async def _activate(self, group: OcoGroupRecord, *, native: bool, wanted: Decimal,
+                        extra_failure: str | None = None) -> None:
+        group.state = next_state(GroupState(group.state), GroupEvent.PLACED).value
+        group.failure_reason = extra_failure[:255] if extra_failure else None
+        await group.save()
+        await self._step("recorded")
+        await self.events.publish(ProtectionPlaced(
+            group_id=group.id, symbol=group.symbol, quantity=group.quantity, entry_price=group.entry_price,
+            stop_loss_price=group.stop_loss_price, take_profit_price=group.take_profit_price,
+            native_oco=native, mode=self.mode))
+        shortfall = wanted - group.quantity
+        if extra_failure or shortfall > 0:
+            reason = extra_failure or f"{plain(shortfall)} of {plain(wanted)} not protected"
+            if shortfall > 0 and not extra_failure:
+                reason = await self._shortfall_reason(group, wanted)
+            await self.events.publish(ProtectionFailed(
+                group_id=group.id, symbol=group.symbol, wanted_quantity=wanted,
+                protected_quantity=group.quantity if not extra_failure else ZERO, reason=reason, mode=self.mode))
+
+    async def _shortfall_reason(self, group: OcoGroupRecord, wanted: Decimal) -> str:
+        instrument = await self._instrument(group.symbol)
+        return (f"only {plain(group.quantity)} of {plain(wanted)} {instrument.base} could be protected: "
+                f"the rest is not free (locked by other sell orders or already sold)")
+
+    async def _fail(self, group: OcoGroupRecord, wanted: Decimal, reason: str) -> ProtectionResult:
+        group.state = next_state(GroupState(group.state), GroupEvent.PLACEMENT_FAILED).value
+        group.failure_reason = reason[:255]
+        await group.save()
+        await self.events.publish(ProtectionFailed(group_id=group.id, symbol=group.symbol, wanted_quantity=wanted,
+                                                   protected_quantity=ZERO, reason=reason, mode=self.mode))
+        return ProtectionResult(group.id, GroupState.FAILED, ZERO, None, reason)
+
+    async def _ambiguous(self, group: OcoGroupRecord, exc: ExchangeError) -> ProtectionResult:
+        # The outcome is unknown: the group stays "placing"; the next cycle looks the client_oids up.
+        log.warning("protection of %s: exchange did not answer (%s); will check again", group.symbol, exc.reason)
+        return ProtectionResult(group.id, GroupState.PLACING, group.quantity, None, exc.reason)
+
+    # Reacting to legs ----------------------------------------------------------------------
+
+    async def on_leg_change(self, row: OrderRecord, order: Order, previous_filled: Decimal) -> None:
+        """A protection leg changed on the exchange: close the group, or shrink the sibling."""
+        group_id = group_id_of(row)
+        if group_id is None:
+            return
+        async with self._lock:
+            group = await self.repo.group(group_id)
+            if group is None:
+                return
+            role = OrderRole(row.role)
+            if order.status is OrderStatus.FILLED:
+                await self._leg_filled(group, row, role)
+            elif order.filled_quantity > previous_filled and order.status.is_open:
+                await self._leg_partly_filled(group, order, role)
+            elif order.status.is_final and order.filled_quantity == 0:
+                await self._leg_ended_unfilled(group)
+
+    async def _sibling_oid(self, group: OcoGroupRecord, role: OrderRole) -> str | None:
+        return (group.take_profit_client_oid if sibling_role(role) is OrderRole.TAKE_PROFIT
+                else group.stop_loss_client_oid)
+
+    async def _leg_filled(self, group: OcoGroupRecord, row: OrderRecord, role: OrderRole) -> None:
+        state = GroupState(group.state)
+        if state is GroupState.CLOSED and group.exit_leg not in (None, role.value):
+            group.state = next_state(state, GroupEvent.SIBLING_FILLED).value
+            await group.save()
+            log.error("both legs of OCO group %s filled on %s", group.id, group.symbol)
+            return
+        if state is GroupState.CLOSED or state.is_final:
+            return
+        sibling_canceled = await self._cancel_sibling(group, role)
+        legs = await self.repo.legs_of(group.id)
+        sold = sum((leg.filled_quantity for leg in legs), ZERO)
+        proceeds = sum((leg.cumulative_value or (leg.filled_quantity * (leg.avg_price or ZERO)) for leg in legs), ZERO)
+        instrument = await self._instrument(group.symbol)
+        exit_price = proceeds / sold if sold else (row.avg_price or ZERO)
+        fees = sum((fee_in_quote(leg.fee, leg.fee_currency, base=instrument.base, quote=instrument.quote,
+                                 price=leg.avg_price or exit_price) for leg in legs), ZERO)
+        result = closed_pnl(quantity=sold or row.filled_quantity, entry_price=group.entry_price,
+                            exit_price=exit_price, fees_in_quote=fees)
+        group.state = next_state(state, GroupEvent.LEG_FILLED).value
+        group.exit_leg = role.value
+        group.exit_price = instrument.round_price(exit_price, Side.SELL) if exit_price else exit_price
+        group.pnl = result.pnl
+        group.closed_at = datetime.now(UTC)
+        await group.save()
+        await self.events.publish(OcoLegDone(
+            group_id=group.id, symbol=group.symbol, leg=role.value, quantity=result.quantity,
+            entry_price=group.entry_price, exit_price=exit_price, pnl=result.pnl,
+            sibling_canceled=sibling_canceled, mode=self.mode))
+
+    async def _cancel_sibling(self, group: OcoGroupRecord, role: OrderRole) -> bool:
+        """Cancel the other leg (the exchange does it for a native OCO). True when it is gone."""
+        sibling_oid = await self._sibling_oid(group, role)
+        if sibling_oid is None:
+            return False
+        if group.native_list_id:
+            sibling = await self._lookup(sibling_oid)
+            if sibling is None or sibling.status.is_final:
+                return True
+        try:
+            await self.exchange.cancel_order(symbol=group.symbol, client_oid=sibling_oid)
+            return True
+        except OrderNotFound:
+            return True        # already gone: filled, canceled by the exchange's OCO, or by hand
+        except ExchangeError as exc:
+            log.error("could not cancel the sibling %s of group %s: %s", sibling_oid, group.id, exc)
+            await self.events.publish(ProtectionFailed(
+                group_id=group.id, symbol=group.symbol, wanted_quantity=ZERO, protected_quantity=ZERO,
+                reason=f"one leg filled but the other ({sibling_oid}) could not be canceled: {exc.reason}; "
+                       f"it will be retried at the next sync", mode=self.mode))
+            return False
+
+    async def _leg_partly_filled(self, group: OcoGroupRecord, order: Order, role: OrderRole) -> None:
+        if group.native_list_id or GroupState(group.state) is not GroupState.ACTIVE:
+            return       # a native OCO shrinks its other leg itself
+        instrument = await self._instrument(group.symbol)
+        left = remaining_for_sibling(group.quantity, order.filled_quantity, instrument)
+        other = sibling_role(role)
+        old_oid = await self._sibling_oid(group, role)
+        sibling = await self._lookup(old_oid)
+        if sibling is None or sibling.status.is_final or sibling.remaining_quantity <= left:
+            return
+        generation = sum(1 for leg in await self.repo.legs_of(group.id) if leg.role == other.value)
+        new_oid = leg_client_oid(group.id, other, max(1, generation))
+        try:
+            await self.exchange.cancel_order(symbol=group.symbol, client_oid=old_oid)
+        except OrderNotFound:
+            return
+        if other is OrderRole.STOP_LOSS:
+            group.stop_loss_client_oid = new_oid
+        else:
+            group.take_profit_client_oid = new_oid
+        await group.save()
+        if left <= 0:
+            return
+        try:
+            if other is OrderRole.STOP_LOSS:
+                await self.exchange.create_trigger_order(TriggerOrderRequest(
+                    symbol=group.symbol, side=Side.SELL, order_type=OrderType.STOP_LOSS, client_oid=new_oid,
+                    quantity=left, trigger_price=group.stop_loss_price))
+            else:
+                await self.exchange.create_order(OrderRequest(
+                    symbol=group.symbol, side=Side.SELL, order_type=OrderType.LIMIT, client_oid=new_oid,
+                    quantity=left, price=group.take_profit_price))
+        except ExchangeError as exc:
+            await self.events.publish(ProtectionFailed(
+                group_id=group.id, symbol=group.symbol, wanted_quantity=left, protected_quantity=ZERO,
+                reason=f"the {other.value.replace('_', '-')} could not be reduced to {plain(left)}: {exc.reason}",
+                mode=self.mode))
+
+    async def _leg_ended_unfilled(self, group: OcoGroupRecord) -> None:
+        if GroupState(group.state) not in (GroupState.ACTIVE, GroupState.PLACING):
+            return
+        stop = await self.repo.by_client_oid(group.stop_loss_client_oid or "")
+        take = await self.repo.by_client_oid(group.take_profit_client_oid or "")
+        if all(leg is not None and OrderStatus(leg.status).is_final and leg.filled_quantity == 0
+               for leg in (stop, take)):
+            group.state = next_state(GroupState(group.state), GroupEvent.BOTH_CANCELED).value
+            await group.save()

@@ -1,0 +1,345 @@
+"""The database mirror of the exchange: open orders, order history, balances and the portfolio.
+
+One cycle: open orders (new / changed / gone), history since the stored cursor (with an overlap,
+in 1-day windows; normally one call), the back-fill's next windows while it is unfinished,
+protection left pending by a crash, balances, and one portfolio snapshot. Every order change goes
+through `ingest`, which the order stream uses too, so both paths emit the same events and the
+protection reacts to the first that sees a fill.
+
+"Watched" orders are those the bot saw open, or that ended after it began watching the account;
+only they emit events and trigger protection. History found by the first sync or the back-fill
+is stored silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bot.db.models import BalanceRecord, OrderRecord, PortfolioSnapshot
+from bot.domain.events import OrderCanceled, OrderFilled, OrderRejected
+from bot.domain.money import ZERO
+from bot.domain.orders import Order, OrderRole, OrderStatus, Side
+from bot.domain.portfolio import Portfolio, usd_price, value_portfolio
+from bot.exchange.base import Exchange
+from bot.exchange.errors import OrderNotFound
+from bot.services.events import EventBus
+from bot.services.order_repository import OrderRepository, guess_source
+from bot.services.protection import ProtectionService
+
+log = logging.getLogger(__name__)
+
+DAY_NS = 86_400 * 10**9
+HISTORY_CURSOR = "order_history"
+
+
+def order_time_ns(order: Order) -> int:
+    """When the order last changed, as the exchange reports it (update time, else creation)."""
+    if order.updated_at is not None:
+        return int(order.updated_at.timestamp() * 1e9)
+    return order.create_time_ns
+
+
+def day_windows(start_ns: int, end_ns: int, window_ns: int = DAY_NS) -> list[tuple[int, int]]:
+    """[start, end) cut into windows of at most `window_ns`, newest first (history pages backwards)."""
+    windows = []
+    upper = end_ns
+    while upper > start_ns:
+        lower = max(start_ns, upper - window_ns)
+        windows.append((lower, upper))
+        upper = lower
+    return windows
+
+
+@dataclass
+class SyncReport:
+    first_sync: bool = False
+    open_orders: int = 0
+    new_orders: int = 0
+    changed_orders: int = 0
+    history_calls: int = 0
+    detail_calls: int = 0
+    backfill_done: bool = False
+    total_usd: Decimal | None = None
+    unpriced_assets: tuple[str, ...] = ()
+    duration_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+class HistoryReader:
+    """Pages `order_history` backwards through one window, keeping to the 1 request/s limit."""
+
+    def __init__(self, exchange: Exchange, *, page_limit: int = 100, min_interval_s: float = 1.0,
+                 sleep: Callable[[float], object] = asyncio.sleep) -> None:
+        self.exchange = exchange
+        self.page_limit = page_limit
+        self.min_interval_s = min_interval_s
+        self._sleep = sleep
+        self._last_call: float | None = None
+        self.calls = 0
+
+    async def _pace(self) -> None:
+        if self._last_call is not None and self.min_interval_s > 0:
+            wait = self.min_interval_s - (time.monotonic() - self._last_call)
+            if wait > 0:
+                await self._sleep(wait)  # type: ignore[misc]
+        self._last_call = time.monotonic()
+
+    async def read_window(self, start_ns: int, end_ns: int,
+                          on_page: Callable[[list[Order]], object]) -> int:
+        """Every final order created in [start, end); `on_page` gets each page. Returns the count."""
+        total = 0
+        upper = end_ns
+        while upper > start_ns:
+            await self._pace()
+            page = await self.exchange.order_history(start_ns, upper, limit=self.page_limit)
+            self.calls += 1
+            if page.orders:
+                await on_page(page.orders)  # type: ignore[misc]
+                total += len(page.orders)
+            if len(page.orders) < self.page_limit:
+                break
+            oldest = min(o.create_time_ns for o in page.orders)
+            next_end = page.next_end_ns if page.next_end_ns is not None else oldest
+            if next_end >= upper:      # a page of identical timestamps: never loop on it
+                next_end = upper - 1
+            upper = next_end
+        return total
+
+
+class SyncService:
+    def __init__(self, exchange: Exchange, events: EventBus, repository: OrderRepository,
+                 protection: ProtectionService | None = None, *, clock: Callable[[], int] = time.time_ns,
+                 history_overlap_s: float = 300, history_min_interval_s: float = 1.0,
+                 history_page_limit: int = 100, backfill_days: int = 180,
+                 backfill_calls_per_cycle: int | None = None) -> None:
+        self.exchange = exchange
+        self.events = events
+        self.repo = repository
+        self.protection = protection
+        self.clock = clock
+        self.history_overlap_ns = int(history_overlap_s * 1e9)
+        self.backfill_days = backfill_days
+        self.backfill_calls_per_cycle = backfill_calls_per_cycle
+        self.history = HistoryReader(exchange, page_limit=history_page_limit,
+                                     min_interval_s=history_min_interval_s)
+        self._ingest_lock = asyncio.Lock()
+        self._cycle_lock = asyncio.Lock()
+        self.watch_started_ns: int | None = None
+        self.last_report: SyncReport | None = None
+
+    @property
+    def mode(self) -> str:
+        return self.repo.mode
+
+    # The cycle -----------------------------------------------------------------------------
+
+    async def run_cycle(self) -> SyncReport:
+        async with self._cycle_lock:
+            started = time.perf_counter()
+            report = SyncReport()
+            calls_before = self.history.calls
+            await self._ensure_watching(report)
+            await self._sync_open_and_recent(report)
+            report.backfill_done = await self._continue_backfill()
+            if self.protection is not None:
+                await self.protection.resume_pending()
+            portfolio = await self._sync_balances_and_portfolio()
+            report.total_usd = portfolio.total_usd
+            report.unpriced_assets = portfolio.unpriced_assets
+            report.history_calls = self.history.calls - calls_before
+            report.duration_s = time.perf_counter() - started
+            self.last_report = report
+            return report
+
+    async def _ensure_watching(self, report: SyncReport) -> None:
+        cursor = await self.repo.cursor(HISTORY_CURSOR)
+        if cursor is None:
+            now = self.clock()
+            # A back-fill run from the CLI before the first sync covered history up to its own start:
+            # the first recent scan starts there, so the gap between the two is read too.
+            backfill = await self.repo.cursor("backfill")
+            upper = int(backfill.data.get("upper_ns", now)) if backfill is not None else now
+            await self.repo.save_cursor(HISTORY_CURSOR, min(upper, now) + self.history_overlap_ns,
+                                        {"watch_started_ns": now})
+            self.watch_started_ns = now
+            report.first_sync = True
+        else:
+            self.watch_started_ns = int(cursor.data.get("watch_started_ns", cursor.value))
+
+    async def _sync_open_and_recent(self, report: SyncReport) -> None:
+        open_orders = await self.exchange.open_orders()
+        report.open_orders = len(open_orders)
+        open_ids = {o.order_id for o in open_orders}
+        for order in open_orders:
+            await self.ingest(order, watched=True, report=report)
+        # History: the window since the cursor (minus an overlap for late-arriving orders), so a
+        # cycle reads what changed since the last one and never pages through stored history.
+        cursor = await self.repo.cursor(HISTORY_CURSOR)
+        assert cursor is not None
+        now = self.clock()
+        start = max(0, cursor.value - self.history_overlap_ns)
+        for lower, upper in day_windows(start, now):
+            await self.history.read_window(lower, upper, lambda page: self.ingest_page(page, report=report))
+        await self.repo.save_cursor(HISTORY_CURSOR, now)
+        # Orders we hold as open that the exchange no longer lists: ask for each one's final state
+        # (a long-resting order that filled now is outside the recent window, which is by creation time).
+        for row in await self.repo.open_rows():
+            if row.exchange_order_id in open_ids:
+                continue
+            report.detail_calls += 1
+            detail: Order | None = None
+            try:
+                detail = await self.exchange.order_detail(order_id=row.exchange_order_id)
+            except OrderNotFound:
+                detail = None
+            if detail is None:
+                report.notes.append(f"order {row.exchange_order_id} vanished from the exchange")
+                continue
+            await self.ingest(detail, report=report)
+
+    async def _continue_backfill(self) -> bool:
+        from bot.services.backfill import HistoryBackfill
+
+        backfill = HistoryBackfill(self, days=self.backfill_days)
+        progress = await backfill.run(max_calls=self.backfill_calls_per_cycle)
+        return progress.done
+
+    async def _sync_balances_and_portfolio(self) -> Portfolio:
+        balances = await self.exchange.balances()
+        stored = {b.asset: b for b in await BalanceRecord.filter(mode=self.mode, account=self.repo.account)}
+        for asset, balance in balances.items():
+            row = stored.pop(asset, None)
+            if row is None:
+                await BalanceRecord.create(mode=self.mode, account=self.repo.account, asset=asset,
+                                           total=balance.total, free=balance.free, locked=balance.locked)
+            elif (row.total, row.free, row.locked) != (balance.total, balance.free, balance.locked):
+                row.total, row.free, row.locked = balance.total, balance.free, balance.locked
+                await row.save()
+        for row in stored.values():
+            await row.delete()
+        quantities = {asset: b.total for asset, b in balances.items()}
+        prices: dict[str, Decimal | None] = {}
+        if any(q and usd_price(a, {}) is None for a, q in quantities.items()):
+            prices = {symbol: t.last for symbol, t in (await self.exchange.tickers()).items()}
+        portfolio = value_portfolio(quantities, prices)
+        await PortfolioSnapshot.create(mode=self.mode, account=self.repo.account, taken_at=datetime.now(UTC),
+                                       total_usd=portfolio.total_usd, unpriced_assets=list(portfolio.unpriced_assets),
+                                       positions=[p.as_json() for p in portfolio.positions])
+        return portfolio
+
+    # Ingesting orders ----------------------------------------------------------------------
+
+    def is_watched(self, order: Order) -> bool:
+        if self.watch_started_ns is None:
+            return False
+        return order_time_ns(order) >= self.watch_started_ns
+
+    async def ingest_page(self, orders: list[Order], *, report: SyncReport | None = None) -> None:
+        """A history page: unseen orders from before watching are bulk-inserted silently; the rest
+        (changed, or ended while watched) go through `ingest` for their events."""
+        async with self._ingest_lock:
+            ids = [o.order_id for o in orders]
+            rows = {r.exchange_order_id: r for r in await OrderRecord.filter(
+                mode=self.mode, account=self.repo.account, exchange_order_id__in=ids)}
+            silent: list[Order] = []
+            for order in orders:
+                row = rows.get(order.order_id)
+                if row is None and not self.is_watched(order):
+                    silent.append(order)
+                elif row is None or _changed(row, order):
+                    await self._ingest(order, watched=None, report=report)
+            if silent:
+                new = await self.repo.insert_missing(silent, watched=lambda o: False, role_of=_default_role)
+                if report is not None:
+                    report.new_orders += len(new)
+
+    async def ingest(self, order: Order, *, watched: bool | None = None, report: SyncReport | None = None) -> None:
+        """Apply one order as the exchange reports it (open list, history, detail or stream)."""
+        async with self._ingest_lock:
+            await self._ingest(order, watched=watched, report=report)
+
+    async def _ingest(self, order: Order, *, watched: bool | None, report: SyncReport | None) -> None:
+        row = await self.repo.get(order.order_id)
+        if row is None:
+            role, group_id = await self._classify(order)
+            row = await self.repo.insert(order, role=role, source=guess_source(order.client_oid),
+                                         watched=watched if watched is not None else self.is_watched(order),
+                                         group_id=group_id)
+            previous_status: OrderStatus | None = None
+            previous_filled = ZERO
+            if report is not None:
+                report.new_orders += 1
+        else:
+            if not _changed(row, order):
+                return
+            previous_status, previous_filled = OrderStatus(row.status), row.filled_quantity
+            if previous_status.is_final and order.status.is_open:
+                return        # a stale report (stream replay) must not reopen a finished order
+            await self.repo.update(row, order)
+            if report is not None:
+                report.changed_orders += 1
+        if not row.watched:
+            return
+        await self._emit(row, order, previous_status, previous_filled)
+        if self.protection is None:
+            return
+        role = OrderRole(row.role)
+        if role in (OrderRole.STOP_LOSS, OrderRole.TAKE_PROFIT):
+            await self.protection.on_leg_change(row, order, previous_filled)
+        elif order.side is Side.BUY and order.status.is_final and order.filled_quantity > 0:
+            await self.protection.protect(row)
+
+    async def _classify(self, order: Order) -> tuple[str, str | None]:
+        if order.client_oid:
+            match = await self.repo.group_for_client_oid(order.client_oid)
+            if match is not None:
+                group, role = match
+                return role.value, group.id
+        return _default_role(order), None
+
+    async def _emit(self, row: OrderRecord, order: Order, previous_status: OrderStatus | None,
+                    previous_filled: Decimal) -> None:
+        common = dict(order_id=order.order_id, client_oid=order.client_oid, symbol=order.symbol, side=order.side)
+        if order.filled_quantity > previous_filled:
+            await self.events.publish(OrderFilled(
+                **common, quantity=order.filled_quantity, price=order.avg_price or order.price,  # type: ignore[arg-type]
+                partial=order.status is not OrderStatus.FILLED, role=row.role, mode=self.mode))
+        if order.status is previous_status:
+            return
+        if order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
+            await self.events.publish(OrderCanceled(
+                **common, quantity=order.quantity, price=order.price or order.trigger_price,  # type: ignore[arg-type]
+                role=row.role, mode=self.mode))
+        elif order.status is OrderStatus.REJECTED:
+            await self.events.publish(OrderRejected(
+                **common, quantity=order.quantity, reason=order.reason or "rejected by the exchange",  # type: ignore[arg-type]
+                mode=self.mode))
+
+    # The order stream ----------------------------------------------------------------------
+
+    async def follow_order_stream(self) -> None:
+        """Apply pushes from the exchange's order stream until cancelled (the sync catches up on gaps)."""
+        async for update in self.exchange.order_updates():
+            try:
+                await self.ingest(update.order, watched=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not apply order update %s", update.order.order_id)
+
+
+def _changed(row: OrderRecord, order: Order) -> bool:
+    return (row.status != order.status.value or row.filled_quantity != order.filled_quantity
+            or row.list_id != order.list_id)
+
+
+def _default_role(order: Order) -> str:
+    if guess_source(order.client_oid) == "manual":
+        return OrderRole.MANUAL.value
+    return OrderRole.ENTRY.value if order.side is Side.BUY else OrderRole.UNKNOWN.value
