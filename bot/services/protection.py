@@ -154,7 +154,8 @@ class ProtectionService:
             take_profit_price=plan.take_profit_price if plan else ZERO,
             stop_loss_client_oid=leg_client_oid(group_id, OrderRole.STOP_LOSS),
             take_profit_client_oid=leg_client_oid(group_id, OrderRole.TAKE_PROFIT),
-            failure_reason=None if places else (reason or "")[:255])
+            # With a shortfall the plan's reason is kept: it names the orders that lock the rest.
+            failure_reason=(reason or "")[:255] or None)
         await self._step("group_saved")
         if not places:
             await self.events.publish(ProtectionFailed(
@@ -251,8 +252,10 @@ class ProtectionService:
 
     async def _activate(self, group: OcoGroupRecord, *, native: bool, wanted: Decimal,
                         extra_failure: str | None = None) -> None:
+        shortfall_reason = group.failure_reason
         group.state = next_state(GroupState(group.state), GroupEvent.PLACED).value
-        group.failure_reason = extra_failure[:255] if extra_failure else None
+        if extra_failure:
+            group.failure_reason = extra_failure[:255]
         await group.save()
         await self._step("recorded")
         await self.events.publish(ProtectionPlaced(
@@ -261,9 +264,7 @@ class ProtectionService:
             native_oco=native, mode=self.mode))
         shortfall = wanted - group.quantity
         if extra_failure or shortfall > 0:
-            reason = extra_failure or f"{plain(shortfall)} of {plain(wanted)} not protected"
-            if shortfall > 0 and not extra_failure:
-                reason = await self._shortfall_reason(group, wanted)
+            reason = extra_failure or shortfall_reason or await self._shortfall_reason(group, wanted)
             await self.events.publish(ProtectionFailed(
                 group_id=group.id, symbol=group.symbol, wanted_quantity=wanted,
                 protected_quantity=group.quantity if not extra_failure else ZERO, reason=reason, mode=self.mode))

@@ -1,0 +1,51 @@
+"""Builds the sync + protection services against one exchange and the test database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from bot.domain.events import Event
+from bot.domain.instrument import Instrument
+from bot.services.events import EventBus
+from bot.services.order_repository import OrderRepository
+from bot.services.protection import ProtectionService, StepHook
+from bot.services.sync import SyncService
+
+D = Decimal
+BTC = Instrument(symbol="BTC_USDT", base="BTC", quote="USDT", price_tick=D("0.01"), qty_tick=D("0.00001"),
+                 min_notional=D(1))
+ETH = Instrument(symbol="ETH_USDT", base="ETH", quote="USDT", price_tick=D("0.01"), qty_tick=D("0.0001"),
+                 min_notional=D(1))
+
+
+@dataclass
+class Harness:
+    exchange: Any
+    events: EventBus
+    repo: OrderRepository
+    protection: ProtectionService
+    sync: SyncService
+
+    def of(self, kind: type[Event]) -> list[Any]:
+        return [e for e in self.events.published if isinstance(e, kind)]
+
+
+def build(exchange: Any, *, hook: StepHook | None = None, mode: str = "paper", **sync_options: Any) -> Harness:
+    events = EventBus()
+    repo = OrderRepository(mode)
+    protection = ProtectionService(exchange, repo, events, step_hook=hook)
+    options: dict[str, Any] = {"history_min_interval_s": 0, **sync_options}
+    sync = SyncService(exchange, events, repo, protection, **options)
+    return Harness(exchange, events, repo, protection, sync)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    async def loop() -> None:
+        while not await check():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(loop(), timeout)
