@@ -44,8 +44,9 @@ def build(exchange: Any, *, hook: StepHook | None = None, mode: str = "paper", *
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
-    async def loop() -> None:
-        while not await check():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(loop(), timeout)
+    """Poll `check` until it holds (the stream is another task), failing after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.01)
