@@ -134,7 +134,9 @@ class StandInExchange:
         for order in list(self.orders.values()):
             if order.symbol != symbol or not order.status.is_open:
                 continue
-            if (order.order_type is OrderType.LIMIT and order.side is Side.SELL and price >= (order.price or 0)) or (order.order_type is OrderType.LIMIT and order.side is Side.BUY and price <= (order.price or 0)):
+            limit = order.price or D(0)
+            crossed = price >= limit if order.side is Side.SELL else price <= limit
+            if order.order_type is OrderType.LIMIT and crossed:
                 self.fill(order.order_id)
             elif order.order_type is OrderType.STOP_LOSS and price <= (order.trigger_price or 0):
                 self.fill(order.order_id, price=price)
