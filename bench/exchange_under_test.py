@@ -1,0 +1,41 @@
+"""The exchange the benchmarks drive: the crypto.com simulator through the live adapter when it is
+available, else the in-memory stand-in from the tests (the output says which)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
+
+DAY = 86_400 * 10**9
+
+
+def simulator_available() -> bool:
+    try:
+        import bot.exchange.cryptocom  # noqa: F401
+        import bot.exchange.simulator  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@contextlib.asynccontextmanager
+async def seeded_exchange(kind: str, size: int) -> AsyncIterator[tuple[Any, Callable[[], list[str]]]]:
+    """An exchange holding `size` final orders spread over 180 days, and a function listing its calls."""
+    if kind == "simulator" or (kind == "auto" and simulator_available()):
+        from bench.simulator_harness import simulator_exchange
+
+        async with simulator_exchange(seed_history=size) as (exchange, calls):
+            yield exchange, calls
+        return
+    from tests.services.stand_in_exchange import StandInExchange
+    from tests.services.sync_harness import BTC
+
+    print(f"[{size:,}] exchange: in-memory stand-in (simulator not available)")
+    exchange = StandInExchange({"BTC_USDT": BTC}, {"USDT": Decimal(1000), "BTC": Decimal(1)})
+    exchange.set_price("BTC_USDT", Decimal(100000))
+    now = time.time_ns()
+    exchange.seed_history(size, symbol="BTC_USDT", start_ns=now - 180 * DAY, end_ns=now - 60 * 10**9)
+    yield exchange, lambda: list(exchange.calls)

@@ -1,0 +1,81 @@
+"""One sync cycle's exchange calls and wall time as the stored history grows (100 ... 100,000 orders).
+
+For each size: a fresh SQLite database, an exchange seeded with that many final orders over
+180 days, a first sync (which back-fills everything), then three ordinary cycles measured.
+Goal: calls constant, time growing far slower than the history.
+
+    .venv/bin/python bench/sync_scale.py [--sizes 100,1000,10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.exchange_under_test import seeded_exchange  # noqa: E402
+from bot.db.config import close_db, init_db  # noqa: E402
+from bot.db.models import OrderRecord  # noqa: E402
+from bot.services.events import EventBus  # noqa: E402
+from bot.services.order_repository import OrderRepository  # noqa: E402
+from bot.services.protection import ProtectionService  # noqa: E402
+from bot.services.sync import SyncService  # noqa: E402
+
+DAY = 86_400 * 10**9
+
+
+async def measure(size: int, kind: str) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        await init_db(f"sqlite://{tmp}/bench.sqlite3")
+        try:
+            async with seeded_exchange(kind, size) as (exchange, calls):
+                events = EventBus()
+                repo = OrderRepository(exchange.mode)
+                sync = SyncService(exchange, events, repo, ProtectionService(exchange, repo, events),
+                                   history_min_interval_s=0, backfill_days=181)
+                started = time.perf_counter()
+                await sync.run_cycle()
+                first_s = time.perf_counter() - started
+                stored = await OrderRecord.all().count()
+                times, per_cycle = [], []
+                for _ in range(3):
+                    before = Counter(calls())
+                    started = time.perf_counter()
+                    report = await sync.run_cycle()
+                    times.append(time.perf_counter() - started)
+                    per_cycle.append((Counter(calls()) - before, report.history_calls))
+                counter, history_calls = per_cycle[-1]
+                return {"size": size, "stored": stored, "first_s": first_s, "cycle_s": statistics.median(times),
+                        "calls": sum(counter.values()), "history_calls": history_calls,
+                        "detail": dict(sorted(counter.items()))}
+        finally:
+            await close_db()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100,1000,10000,100000")
+    parser.add_argument("--exchange", default="auto", help="simulator | standin | auto")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = [await measure(size, args.exchange) for size in sizes]
+    print(f"{'stored orders':>14} {'first sync s':>13} {'cycle s':>9} {'calls/cycle':>12} {'history calls':>14}  calls")
+    for r in results:
+        print(f"{r['stored']:>14,} {r['first_s']:>13.2f} {r['cycle_s']:>9.3f} {r['calls']:>12} "
+              f"{r['history_calls']:>14}  {r['detail']}")
+    base, top = results[0], results[-1]
+    growth = float(top["size"]) / float(base["size"])  # type: ignore[arg-type]
+    print(f"history x{growth:,.0f}: cycle time x{float(top['cycle_s']) / float(base['cycle_s']):.2f}, "  # type: ignore[arg-type]
+          f"calls {base['calls']} -> {top['calls']}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
