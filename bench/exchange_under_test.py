@@ -39,3 +39,34 @@ async def seeded_exchange(kind: str, size: int) -> AsyncIterator[tuple[Any, Call
     now = time.time_ns()
     exchange.seed_history(size, symbol="BTC_USDT", start_ns=now - 180 * DAY, end_ns=now - 60 * 10**9)
     yield exchange, lambda: list(exchange.calls)
+
+
+class Controls:
+    """What a benchmark does to the market behind the exchange: move the price, read an order's status."""
+
+    def __init__(self, set_price: Callable[[str, Decimal], Any], status_of: Callable[[str], Any]) -> None:
+        self.set_price = set_price
+        self.status_of = status_of
+
+
+@contextlib.asynccontextmanager
+async def controlled_exchange(kind: str, *, native_oco: bool,
+                              usdt: Decimal = Decimal(10_000_000)) -> AsyncIterator[tuple[Any, Controls, str]]:
+    """An exchange with a BTC_USDT market the caller moves; yields (exchange, controls, description)."""
+    if kind == "simulator" or (kind == "auto" and simulator_available()):
+        from bench.simulator_harness import simulator_controlled
+
+        async with simulator_controlled(native_oco=native_oco, usdt=usdt) as (exchange, controls):
+            yield exchange, controls, "crypto.com simulator over loopback via the live adapter"
+        return
+    from tests.services.stand_in_exchange import StandInExchange
+    from tests.services.sync_harness import BTC
+
+    exchange = StandInExchange({"BTC_USDT": BTC}, {"USDT": usdt}, native_oco=native_oco)
+    exchange.set_price("BTC_USDT", Decimal(100000))
+
+    def status_of(client_oid: str) -> Any:
+        order_id = exchange.by_oid.get(client_oid)
+        return None if order_id is None else exchange.orders[order_id].status
+
+    yield exchange, Controls(exchange.set_price, status_of), "in-memory stand-in (simulator not available)"
