@@ -14,7 +14,7 @@ DAY = 86_400 * 10**9
 
 def simulator_available() -> bool:
     try:
-        import bot.exchange.cryptocom  # noqa: F401
+        import bot.exchange.cryptocom
         import bot.exchange.simulator  # noqa: F401
     except ImportError:
         return False

@@ -23,22 +23,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.exchange_under_test import controlled_exchange  # noqa: E402
-from bot.db.config import close_db, init_db  # noqa: E402
-from bot.db.models import OcoGroupRecord  # noqa: E402
-from bot.domain.orders import OrderStatus, OrderType, Side  # noqa: E402
-from bot.exchange.base import OrderRequest  # noqa: E402
-from bot.services.events import EventBus  # noqa: E402
-from bot.services.order_repository import OrderRepository  # noqa: E402
-from bot.services.protection import ProtectionService  # noqa: E402
-from bot.services.sync import SyncService  # noqa: E402
+from bench.exchange_under_test import controlled_exchange
+from bot.db.config import close_db, init_db
+from bot.db.models import OcoGroupRecord
+from bot.domain.orders import OrderStatus, OrderType, Side
+from bot.exchange.base import OrderRequest
+from bot.services.events import EventBus
+from bot.services.order_repository import OrderRepository
+from bot.services.protection import ProtectionService
+from bot.services.sync import SyncService
 
 D = Decimal
 
 
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
 async def wait_until(check, timeout: float = 30.0, step: float = 0.001):  # type: ignore[no-untyped-def]

@@ -16,18 +16,17 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.exchange_under_test import seeded_exchange  # noqa: E402
-from bot.db.config import close_db, init_db  # noqa: E402
-from bot.db.models import OrderRecord  # noqa: E402
-from bot.services.events import EventBus  # noqa: E402
-from bot.services.order_repository import OrderRepository  # noqa: E402
-from bot.services.protection import ProtectionService  # noqa: E402
-from bot.services.sync import SyncService  # noqa: E402
+from bench.exchange_under_test import seeded_exchange
+from bot.db.config import close_db, init_db
+from bot.db.models import OrderRecord
+from bot.services.events import EventBus
+from bot.services.order_repository import OrderRepository
+from bot.services.protection import ProtectionService
+from bot.services.sync import SyncService
 
 DAY = 86_400 * 10**9
 
