@@ -325,13 +325,23 @@ class SyncService:
 
     async def follow_order_stream(self) -> None:
         """Apply pushes from the exchange's order stream until cancelled (the sync catches up on gaps)."""
-        async for update in self.exchange.order_updates():
+        delay = 1.0
+        while True:
             try:
-                await self.ingest(update.order, watched=True)
+                async for update in self.exchange.order_updates():
+                    delay = 1.0
+                    try:
+                        await self.ingest(update.order, watched=True)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("could not apply order update %s", update.order.order_id)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("could not apply order update %s", update.order.order_id)
+            except Exception as exc:
+                log.warning("order stream interrupted (%s); reconnecting in %.0f s", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
 
 
 def _changed(row: OrderRecord, order: Order) -> bool:
