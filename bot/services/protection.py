@@ -192,7 +192,10 @@ class ProtectionService:
             if native:
                 stop = take = None
         else:
-            native = bool((stop and stop.list_id) or (take and take.list_id))
+            list_id = (stop and stop.list_id) or (take and take.list_id)
+            native = bool(list_id)
+            if list_id:
+                group.native_list_id = list_id      # found by client_oid after a lost answer or a crash
         if not native:
             try:
                 if stop is None:
