@@ -31,11 +31,36 @@ from bot.services.sync import SyncService
 DAY = 86_400 * 10**9
 
 
+class Timed:
+    """Passes every call to the exchange and adds up the time spent waiting for it."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+        self.seconds = 0.0
+        self.name = inner.name  # type: ignore[attr-defined]
+        self.mode = inner.mode  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self._inner, name)
+        if not asyncio.iscoroutinefunction(attr):
+            return attr
+
+        async def call(*args: object, **kwargs: object) -> object:
+            started = time.perf_counter()
+            try:
+                return await attr(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        return call
+
+
 async def measure(size: int, kind: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         await init_db(f"sqlite://{tmp}/bench.sqlite3")
         try:
-            async with seeded_exchange(kind, size) as (exchange, calls):
+            async with seeded_exchange(kind, size) as (raw_exchange, calls):
+                exchange = Timed(raw_exchange)
                 events = EventBus()
                 repo = OrderRepository(exchange.mode)
                 sync = SyncService(exchange, events, repo, ProtectionService(exchange, repo, events),
@@ -44,15 +69,18 @@ async def measure(size: int, kind: str) -> dict[str, object]:
                 await sync.run_cycle()
                 first_s = time.perf_counter() - started
                 stored = await OrderRecord.all().count()
-                times, per_cycle = [], []
+                times, own, per_cycle = [], [], []
                 for _ in range(3):
                     before = Counter(calls())
+                    exchange.seconds = 0.0
                     started = time.perf_counter()
                     report = await sync.run_cycle()
                     times.append(time.perf_counter() - started)
+                    own.append(times[-1] - exchange.seconds)
                     per_cycle.append((Counter(calls()) - before, report.history_calls))
                 counter, history_calls = per_cycle[-1]
                 return {"size": size, "stored": stored, "first_s": first_s, "cycle_s": statistics.median(times),
+                        "own_s": statistics.median(own),
                         "calls": sum(counter.values()), "history_calls": history_calls,
                         "detail": dict(sorted(counter.items()))}
         finally:
@@ -66,13 +94,15 @@ async def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = [await measure(size, args.exchange) for size in sizes]
-    print(f"{'stored orders':>14} {'first sync s':>13} {'cycle s':>9} {'calls/cycle':>12} {'history calls':>14}  calls")
+    print(f"{'stored orders':>14} {'first sync s':>13} {'cycle s':>9} {'bot-side s':>11} {'calls/cycle':>12} "
+          f"{'history calls':>14}  calls")
     for r in results:
-        print(f"{r['stored']:>14,} {r['first_s']:>13.2f} {r['cycle_s']:>9.3f} {r['calls']:>12} "
+        print(f"{r['stored']:>14,} {r['first_s']:>13.2f} {r['cycle_s']:>9.3f} {r['own_s']:>11.3f} {r['calls']:>12} "
               f"{r['history_calls']:>14}  {r['detail']}")
     base, top = results[0], results[-1]
     growth = float(top["size"]) / float(base["size"])  # type: ignore[arg-type]
-    print(f"history x{growth:,.0f}: cycle time x{float(top['cycle_s']) / float(base['cycle_s']):.2f}, "  # type: ignore[arg-type]
+    print(f"history x{growth:,.0f}: cycle time x{float(top['cycle_s']) / float(base['cycle_s']):.2f} "  # type: ignore[arg-type]
+          f"(bot side x{float(top['own_s']) / float(base['own_s']):.2f}), "  # type: ignore[arg-type]
           f"calls {base['calls']} -> {top['calls']}")
 
 
