@@ -107,7 +107,7 @@ class ProtectionService:
             elif GroupState(group.state) is not GroupState.PLACING:
                 return ProtectionResult(group_id, GroupState(group.state), group.quantity,
                                         group.native_list_id is not None)
-            return await self._place(group, entry.filled_quantity)
+            return await self._place(group, await self._sellable_bought(entry))
 
     async def resume_pending(self) -> list[ProtectionResult]:
         """After a restart: finish groups left in "placing", and protect watched fills that have none."""
@@ -118,7 +118,7 @@ class ProtectionService:
                 fresh = await self.repo.group(group.id)
                 if fresh is None or GroupState(fresh.state) is not GroupState.PLACING:
                     continue
-                wanted = entry.filled_quantity if entry is not None else fresh.quantity
+                wanted = await self._sellable_bought(entry) if entry is not None else fresh.quantity
                 results.append(await self._place(fresh, wanted))
         for entry in await self.repo.entries_without_group():
             results.append(await self.protect(entry))
@@ -128,10 +128,11 @@ class ProtectionService:
         instrument = await self._instrument(entry.symbol)
         stop_pct, take_pct = await self._percentages(entry.symbol)
         entry_price = entry.avg_price or entry.price
+        bought = await self._sellable_bought(entry)
         balances = await self.exchange.balances()
         free = balances[instrument.base].free if instrument.base in balances else ZERO
         sells: list[OpenSell] = []
-        if free < entry.filled_quantity:
+        if free < bought:
             sells = [OpenSell(o.order_id, o.remaining_quantity, o.list_id)
                      for o in await self.exchange.open_orders(entry.symbol) if o.side is Side.SELL]
         plan = None
@@ -139,7 +140,7 @@ class ProtectionService:
         if entry_price is None or entry_price <= 0:
             reason = "the buy has no fill price to put the stop-loss and take-profit around"
         else:
-            plan = plan_protection(instrument, filled_quantity=entry.filled_quantity, entry_price=entry_price,
+            plan = plan_protection(instrument, filled_quantity=bought, entry_price=entry_price,
                                    free_quantity=free, open_sells=sells, stop_loss_percent=stop_pct,
                                    take_profit_percent=take_pct)
             reason = plan.shortfall_reason
@@ -159,9 +160,18 @@ class ProtectionService:
         await self._step("group_saved")
         if not places:
             await self.events.publish(ProtectionFailed(
-                group_id=group_id, symbol=entry.symbol, wanted_quantity=entry.filled_quantity,
+                group_id=group_id, symbol=entry.symbol, wanted_quantity=bought,
                 protected_quantity=ZERO, reason=reason or "nothing to protect", mode=self.mode))
         return group
+
+    async def _sellable_bought(self, entry: OrderRecord) -> Decimal:
+        """What the buy added that can be sold: a fee taken from the coin received is not there, and
+        quantities below the step cannot be sold (so they are no shortfall either)."""
+        instrument = await self._instrument(entry.symbol)
+        bought = entry.filled_quantity
+        if entry.fee_currency == instrument.base and entry.fee:
+            bought = max(ZERO, bought - abs(entry.fee))
+        return instrument.floor_qty(bought)
 
     async def _percentages(self, symbol: str) -> tuple[Decimal, Decimal]:
         entry = await WatchlistEntry.get_or_none(symbol=symbol)

@@ -36,7 +36,7 @@ class StandInExchange:
     mode = "paper"
 
     def __init__(self, instruments: dict[str, Instrument], balances: dict[str, Decimal], *,
-                 native_oco: bool = True) -> None:
+                 native_oco: bool = True, buy_fee_rate: Decimal = Decimal(0)) -> None:
         self._instruments = instruments
         self.total = dict(balances)
         self.locked: dict[str, Decimal] = {}
@@ -45,6 +45,7 @@ class StandInExchange:
         self.lists: dict[str, list[str]] = {}
         self.prices: dict[str, Decimal] = {}
         self.native_oco = native_oco
+        self.buy_fee_rate = buy_fee_rate      # buys pay their fee in the coin received
         self.calls: list[str] = []
         self._ids = itertools.count(1000)
         self._queues: list[asyncio.Queue[OrderUpdate]] = []
@@ -104,7 +105,9 @@ class StandInExchange:
             if locking:
                 self._unlock(inst.quote, qty * (order.price or price))
             self.total[inst.quote] -= qty * price
-            self.total[inst.base] = self.total.get(inst.base, D(0)) + qty
+            fee = qty * self.buy_fee_rate
+            self.total[inst.base] = self.total.get(inst.base, D(0)) + qty - fee
+            order = replace(order, fee=order.fee + fee, fee_currency=inst.base if fee else order.fee_currency)
         else:
             if locking:
                 self._unlock(inst.base, qty)

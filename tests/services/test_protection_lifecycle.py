@@ -150,3 +150,17 @@ async def test_partial_tp_fill_shrinks_the_stop_loss(db: str) -> None:
     await h.sync.run_cycle()
     assert [e.leg for e in h.of(OcoLegDone)] == ["stop_loss"]
     assert not [o for o in await exchange.open_orders()]
+
+
+async def test_fee_taken_from_the_bought_coin_is_no_shortfall(db: str) -> None:
+    exchange = StandInExchange({"BTC_USDT": BTC}, {"USDT": D(100000)}, buy_fee_rate=D("0.001"))
+    exchange.set_price("BTC_USDT", D(100500))
+    h = build(exchange)
+    await h.sync.run_cycle()
+    await hand_buy(exchange, qty="0.1")
+    await h.sync.run_cycle()
+    exchange.set_price("BTC_USDT", D(100000))
+    await h.sync.run_cycle()
+    placed = h.of(ProtectionPlaced)
+    assert [p.quantity for p in placed] == [D("0.0999")]      # 0.1 bought, 0.0001 BTC fee
+    assert not h.of(ProtectionFailed)
