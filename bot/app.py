@@ -71,6 +71,11 @@ class App:
         if start_exchange is not None:
             await start_exchange()
         register_jobs(self)
+        sync = self.services.get("sync")
+        if sync is not None:
+            from bot.jobs.sync_job import start_order_stream
+
+            self._tasks.append(start_order_stream(sync))
         if self.bot is not None and self.dispatcher is not None:
             from bot.telegram.setup import register_commands
 
@@ -141,6 +146,9 @@ async def build_app(settings: Settings, *, exchange: Exchange | None = None) -> 
         from bot.exchange.factory import build_exchange
 
         exchange = build_exchange(settings, market_data=market_data_source(settings))
+    from bot.services.audited_exchange import AuditedExchange
+
+    exchange = AuditedExchange(exchange)  # type: ignore[assignment]
     scheduler = JobScheduler(lock=lock, timezone=settings.TIMEZONE)
     health = HealthReport(mode=settings.mode, jobs=lambda: {n: s.as_dict() for n, s in scheduler.status.items()})
     app = App(settings=settings, events=events, lock=lock, exchange=exchange, scheduler=scheduler,
