@@ -174,7 +174,7 @@ async def _build_telegram(app: App) -> None:
     api_url = settings.TELEGRAM_API_URL
     token: str | None = None
     if settings.sandbox:
-        from bot.sandbox import start_sandbox  # type: ignore[attr-defined]
+        from bot.sandbox import start_sandbox
 
         app.sandbox = await start_sandbox(settings)
         app._closers.append(app.sandbox.close)

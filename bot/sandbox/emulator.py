@@ -1,0 +1,238 @@
+"""A local Telegram Bot API emulator: the methods aiogram calls for polling and sending.
+
+Speaks the real wire protocol (POST /bot<token>/<method>, form or multipart bodies, the
+{"ok": ..., "result": ...} envelope), so the real aiogram client runs against it unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Cryptobot", "username": "cryptobot_sandbox_bot",
+            "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+
+@dataclass
+class RecordedCall:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class BotApiEmulator:
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[RecordedCall] = field(default_factory=list)
+    transcript: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    listeners: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
+    fail_next: dict[str, tuple[int, str, int | None]] = field(default_factory=dict)
+    _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+    _changed: asyncio.Condition | None = None
+
+    # --- the test / chat side ---------------------------------------------------------------
+
+    def push_message(self, user_id: int, text: str, *, language_code: str | None = "es",
+                     first_name: str = "Tester") -> dict[str, Any]:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            user["language_code"] = language_code
+        message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
+                                   "chat": {"id": user_id, "type": "private", "first_name": first_name},
+                                   "from": user, "text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        self.transcript.setdefault(user_id, []).append({"from": "user", **message})
+        return self._push({"message": message})
+
+    def push_callback(self, user_id: int, message_id: int, data: str, *, language_code: str | None = "es",
+                      first_name: str = "Tester") -> dict[str, Any]:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            user["language_code"] = language_code
+        original = next((m for m in reversed(self.transcript.get(user_id, []))
+                         if m.get("message_id") == message_id and m.get("from") == "bot"), None)
+        message = {k: v for k, v in (original or {}).items() if k != "from"} or {
+            "message_id": message_id, "date": int(time.time()), "chat": {"id": user_id, "type": "private"}}
+        callback = {"id": f"cbq-{next(self._update_ids)}", "from": user, "chat_instance": str(user_id),
+                    "message": message, "data": data}
+        return self._push({"callback_query": callback})
+
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        return [m for m in self.transcript.get(chat_id, []) if m.get("from") == "bot"]
+
+    def calls_of(self, method: str) -> list[RecordedCall]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for_call(self, method: str, *, count: int = 1, timeout: float = 10,
+                            where: Callable[[RecordedCall], bool] | None = None) -> RecordedCall:
+        async def reached() -> RecordedCall:
+            condition = self._condition()
+            async with condition:
+                while True:
+                    matching = [c for c in self.calls_of(method) if where is None or where(c)]
+                    if len(matching) >= count:
+                        return matching[count - 1]
+                    await condition.wait()
+
+        return await asyncio.wait_for(reached(), timeout)
+
+    # --- the Bot API side -------------------------------------------------------------------
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/bot{token}/{method}", self._handle)
+        return app
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        form = await request.post()
+        params: dict[str, Any] = {}
+        for key, value in form.items():
+            params[key] = value if isinstance(value, str) else getattr(value, "filename", "file")
+        await self._record(method, params)
+        failure = self.fail_next.pop(method, None)
+        if failure is not None:
+            code, description, retry_after = failure
+            body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+            if retry_after is not None:
+                body["parameters"] = {"retry_after": retry_after}
+            return web.json_response(body, status=code)
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+                                     status=404)
+        try:
+            result = await handler(params)
+        except ValueError as exc:
+            return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"},
+                                     status=400)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _record(self, method: str, params: dict[str, Any]) -> None:
+        condition = self._condition()
+        async with condition:
+            self.calls.append(RecordedCall(method, params))
+            condition.notify_all()
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": next(self._update_ids), **payload}
+        self.updates.append(update)
+        loop = asyncio.get_event_loop()
+        loop.call_soon(lambda: asyncio.ensure_future(self._notify()))
+        return update
+
+    async def _notify(self) -> None:
+        condition = self._condition()
+        async with condition:
+            condition.notify_all()
+
+    async def _m_getMe(self, params: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset", 0) or 0)
+        timeout = float(params.get("timeout", 0) or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates and timeout > 0:
+            condition = self._condition()
+            async with condition:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(condition.wait_for(lambda: bool(self.updates)), timeout)
+        return list(self.updates[:100])
+
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        if params.get("drop_pending_updates") == "true":
+            self.updates.clear()
+        return True
+
+    async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        if not params.get("text"):
+            raise ValueError("message text is empty")
+        if len(params["text"]) > 4096:
+            raise ValueError("message is too long")
+        message = self._bot_message(chat_id, text=params["text"], reply_markup=params.get("reply_markup"))
+        return message
+
+    async def _m_sendPhoto(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        photo = [{"file_id": "photo-1", "file_unique_id": "u-photo-1", "width": 640, "height": 480}]
+        return self._bot_message(chat_id, caption=params.get("caption"), photo=photo,
+                                 reply_markup=params.get("reply_markup"))
+
+    async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        for message in self.transcript.get(chat_id, []):
+            if message.get("message_id") == message_id and message.get("from") == "bot":
+                message["text"] = params["text"]
+                message["edit_date"] = int(time.time())
+                if params.get("reply_markup"):
+                    message["reply_markup"] = json.loads(params["reply_markup"])
+                else:
+                    message.pop("reply_markup", None)
+                self._tell("edit", message)
+                return {k: v for k, v in message.items() if k != "from"}
+        raise ValueError("message to edit not found")
+
+    async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        for message in self.transcript.get(chat_id, []):
+            if message.get("message_id") == message_id and message.get("from") == "bot":
+                message["reply_markup"] = json.loads(params.get("reply_markup") or '{"inline_keyboard": []}')
+                return {k: v for k, v in message.items() if k != "from"}
+        raise ValueError("message to edit not found")
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
+        self.commands[params.get("language_code", "")] = json.loads(params["commands"])
+        return True
+
+    async def _m_getMyCommands(self, params: dict[str, Any]) -> Any:
+        return self.commands.get(params.get("language_code", ""), [])
+
+    async def _m_deleteMyCommands(self, params: dict[str, Any]) -> Any:
+        self.commands.pop(params.get("language_code", ""), None)
+        return True
+
+    async def _m_setChatMenuButton(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_sendChatAction(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_deleteMessage(self, params: dict[str, Any]) -> Any:
+        return True
+
+    def _bot_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
+                                   "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER}
+        for key, value in content.items():
+            if value is None:
+                continue
+            message[key] = json.loads(value) if key == "reply_markup" else value
+        self.transcript.setdefault(chat_id, []).append({**message, "from": "bot"})
+        self._tell("message", message)
+        return message
+
+    def _tell(self, kind: str, message: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(kind, message)

@@ -1,0 +1,35 @@
+"""Language of each update: the user's saved choice, else Telegram's language_code, else the default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+
+from bot.db.models import User as UserRecord
+
+SUPPORTED = ("es", "en")
+
+
+def pick_language(saved: str | None, telegram_code: str | None, default: str) -> str:
+    if saved in SUPPORTED:
+        return saved
+    if telegram_code:
+        base = telegram_code.lower().replace("_", "-").split("-")[0]
+        if base in SUPPORTED:
+            return base
+    return default
+
+
+class LanguageMiddleware(I18nMiddleware):
+    def __init__(self, i18n: I18n, default_language: str) -> None:
+        super().__init__(i18n)
+        self.default_language = default_language
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return self.default_language
+        record = await UserRecord.get_or_none(telegram_id=user.id)
+        return pick_language(record.language if record else None, user.language_code, self.default_language)

@@ -1,0 +1,62 @@
+"""Factories the composition root calls: the Bot, the Dispatcher (fresh routers each time), commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+
+from bot.settings import DEFAULT_TELEGRAM_API_URL, Settings
+from bot.telegram.commands import COMMANDS
+from bot.telegram.handlers import start
+from bot.telegram.middlewares.allow_list import AllowListMiddleware
+from bot.telegram.middlewares.language import SUPPORTED, LanguageMiddleware
+
+LOCALES = Path(__file__).resolve().parents[2] / "locales"
+
+
+def build_i18n(default_language: str) -> I18n:
+    return I18n(path=LOCALES, default_locale=default_language, domain="messages")
+
+
+def build_bot(settings: Settings, api_url: str | None = None, token: str | None = None) -> Bot:
+    secret = token or (settings.TELEGRAM_BOT_TOKEN.get_secret_value() if settings.TELEGRAM_BOT_TOKEN else None)
+    if secret is None:
+        raise ValueError("no Telegram bot token")
+    session = None
+    if api_url and api_url.rstrip("/") != DEFAULT_TELEGRAM_API_URL:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
+    return Bot(secret, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def build_routers(settings: Settings) -> list[Router]:
+    return [start.build_router(settings.mode)]
+
+
+def build_dispatcher(settings: Settings, *, services: dict[str, Any], storage: Any) -> Dispatcher:
+    dispatcher = Dispatcher(storage=storage)
+    dispatcher.workflow_data.update(services)
+    i18n = build_i18n(settings.DEFAULT_LANGUAGE)
+    # Language first, so the allow-list's refusal is in the user's language.
+    LanguageMiddleware(i18n, settings.DEFAULT_LANGUAGE).setup(dispatcher)
+    allow = AllowListMiddleware(settings.TELEGRAM_ALLOWED_USERS)
+    dispatcher.message.outer_middleware(allow)
+    dispatcher.callback_query.outer_middleware(allow)
+    dispatcher.include_routers(*build_routers(settings))
+    return dispatcher
+
+
+async def register_commands(bot: Bot, settings: Settings) -> None:
+    i18n = build_i18n(settings.DEFAULT_LANGUAGE)
+    for language in (*SUPPORTED, None):
+        locale = language or settings.DEFAULT_LANGUAGE
+        with i18n.context(), i18n.use_locale(locale):
+            commands = [BotCommand(command=c, description=str(d)) for c, d in COMMANDS]
+        await bot.set_my_commands(commands, language_code=language)
