@@ -176,6 +176,11 @@ async def _build_telegram(app: App) -> None:
     if settings.sandbox:
         from bot.sandbox import start_sandbox
 
+        if not settings.TELEGRAM_ALLOWED_USERS:
+            from bot.sandbox import DEMO_USER_ID
+
+            # The sandbox's own chat user is the only one who can talk to it.
+            settings = settings.model_copy(update={"TELEGRAM_ALLOWED_USERS": (DEMO_USER_ID,)})
         app.sandbox = await start_sandbox(settings)
         app._closers.append(app.sandbox.close)
         api_url, token = app.sandbox.url, app.sandbox.token

@@ -6,6 +6,7 @@ import asyncio
 import html
 import re
 import sys
+import threading
 from typing import Any
 
 from bot.sandbox.emulator import BotApiEmulator
@@ -25,6 +26,22 @@ def render_message(message: dict[str, Any]) -> tuple[str, list[str]]:
     return "\n".join(lines), buttons
 
 
+def _stdin_lines() -> asyncio.Queue[str]:
+    """stdin read by a daemon thread: a blocked read must never keep the process from exiting."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            line = sys.stdin.readline()
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+            if line == "":
+                return
+
+    threading.Thread(target=read, name="sandbox-stdin", daemon=True).start()
+    return queue
+
+
 async def run_terminal_chat(emulator: BotApiEmulator, user_id: int, language: str) -> None:
     state: dict[str, Any] = {"buttons": [], "message_id": None}
 
@@ -36,9 +53,9 @@ async def run_terminal_chat(emulator: BotApiEmulator, user_id: int, language: st
 
     emulator.listeners.append(show)
     print(f"Telegram sandbox: you are user {user_id}. Type /start (a number presses a button).", flush=True)
-    loop = asyncio.get_running_loop()
+    lines = _stdin_lines()
     while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
+        line = await lines.get()
         if line == "":
             # No terminal (stdin closed): keep the bot running quietly.
             await asyncio.Event().wait()
