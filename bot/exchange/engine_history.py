@@ -1,0 +1,74 @@
+"""Final-state orders kept sorted by create time, so history queries are a bisect, not a scan.
+
+The exchange's paging rule (private/get-order-history): start inclusive, end exclusive on
+`create_time_ns`, newest first, at most 100 per page; the next page ends at the oldest
+`create_time_ns` returned. With 100,000 stored orders a page costs O(log n + limit).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+
+from bot.exchange.engine_order import EngineOrder
+
+T = EngineOrder
+MAX_PAGE = 100
+
+
+class _SortedByTime:
+    """Parallel lists: `times` sorted ascending, `items` aligned with them (ties keep insertion order)."""
+
+    def __init__(self) -> None:
+        self.times: list[int] = []
+        self.items: list[T] = []
+
+    def add(self, item: T) -> None:
+        index = bisect_right(self.times, item.create_time_ns)
+        self.times.insert(index, item.create_time_ns)
+        self.items.insert(index, item)
+
+    def extend(self, items: list[T]) -> None:
+        merged = sorted([*self.items, *items], key=lambda o: o.create_time_ns)   # stable: ties keep order
+        self.items = merged
+        self.times = [o.create_time_ns for o in merged]
+
+    def page(self, start_ns: int, end_ns: int, limit: int) -> list[T]:
+        low = bisect_left(self.times, start_ns)
+        high = bisect_left(self.times, end_ns)
+        first = max(low, high - limit)
+        return self.items[first:high][::-1]
+
+
+class FinalOrderIndex:
+    """All final orders, and the same per symbol."""
+
+    def __init__(self) -> None:
+        self._all: _SortedByTime = _SortedByTime()
+        self._by_symbol: dict[str, _SortedByTime] = {}
+
+    def __len__(self) -> int:
+        return len(self._all.items)
+
+    def add(self, order: T) -> None:
+        self._all.add(order)
+        self._by_symbol.setdefault(order.symbol, _SortedByTime()).add(order)
+
+    def extend(self, orders: list[T]) -> None:
+        self._all.extend(orders)
+        grouped: dict[str, list[T]] = {}
+        for order in orders:
+            grouped.setdefault(order.symbol, []).append(order)
+        for symbol, items in grouped.items():
+            self._by_symbol.setdefault(symbol, _SortedByTime()).extend(items)
+
+    def page(self, *, start_ns: int, end_ns: int, limit: int, symbol: str | None = None) -> list[T]:
+        """Newest first; `limit` is clamped to 1..100 as the exchange does."""
+        limit = max(1, min(int(limit), MAX_PAGE))
+        source = self._all if symbol is None else self._by_symbol.get(symbol)
+        if source is None or end_ns <= start_ns:
+            return []
+        return source.page(start_ns, end_ns, limit)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._all.items)
