@@ -16,26 +16,32 @@ T = EngineOrder
 MAX_PAGE = 100
 
 
+def _key(order: T) -> tuple[int, int, str]:
+    """Create time, then the order id (numeric ids compare by length first), so ties sort the same
+    however the index was built."""
+    return order.create_time_ns, len(order.order_id), order.order_id
+
+
 class _SortedByTime:
-    """Parallel lists: `times` sorted ascending, `items` aligned with them (ties keep insertion order)."""
+    """Parallel lists: `keys` sorted ascending, `items` aligned with them."""
 
     def __init__(self) -> None:
-        self.times: list[int] = []
+        self.keys: list[tuple[int, int, str]] = []
         self.items: list[T] = []
 
     def add(self, item: T) -> None:
-        index = bisect_right(self.times, item.create_time_ns)
-        self.times.insert(index, item.create_time_ns)
+        key = _key(item)
+        index = bisect_right(self.keys, key)
+        self.keys.insert(index, key)
         self.items.insert(index, item)
 
     def extend(self, items: list[T]) -> None:
-        merged = sorted([*self.items, *items], key=lambda o: o.create_time_ns)   # stable: ties keep order
-        self.items = merged
-        self.times = [o.create_time_ns for o in merged]
+        self.items = sorted([*self.items, *items], key=_key)
+        self.keys = [_key(o) for o in self.items]
 
     def page(self, start_ns: int, end_ns: int, limit: int) -> list[T]:
-        low = bisect_left(self.times, start_ns)
-        high = bisect_left(self.times, end_ns)
+        low = bisect_left(self.keys, (start_ns,))
+        high = bisect_left(self.keys, (end_ns,))
         first = max(low, high - limit)
         return self.items[first:high][::-1]
 
