@@ -1,25 +1,41 @@
-"""The paper exchange (LIVE_TRADING=false)."""
+"""The paper exchange (LIVE_TRADING=false): the matching engine over replayed or public market data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from bot.exchange.marketdata import ExchangePublicMarketData, MarketData, ReplayMarketData
 from bot.exchange.paper.exchange import PaperExchange
-from bot.exchange.paper.replay import ReplayMarketData
+from bot.exchange.paper.store import PaperStore
 from bot.settings import Settings, parse_balances
 
-BUNDLED = Path(__file__).resolve().parents[1].parent / "data" / "candles"
+BUNDLED = Path(__file__).resolve().parents[2] / "data" / "candles"
+PUBLIC_API_URL = "https://api.crypto.com/exchange/v1"
 
 
-def build_paper_exchange(settings: Settings, *, market_data: str | None = None,
-                         pace_seconds: float = 5.0) -> PaperExchange:
-    source = market_data or settings.MARKET_DATA
-    # Public crypto.com market data needs the network; offline, the bundled candles stand in.
-    directory = Path(source.removeprefix("replay:")) if source.startswith("replay:") else BUNDLED
-    return PaperExchange(ReplayMarketData(directory), parse_balances(settings.PAPER_STARTING_BALANCES),
+def market_data_for(source: str, settings: Settings) -> MarketData:
+    """`replay:DIR` -> the candle files in DIR; `exchange` -> crypto.com's public REST data."""
+    if source.startswith("replay:"):
+        return ReplayMarketData(Path(source.removeprefix("replay:")))
+    # Public endpoints only: the paper exchange never needs keys. A simulator URL works as well.
+    return ExchangePublicMarketData(settings.EXCHANGE_API_URL or PUBLIC_API_URL)
+
+
+def build_paper_exchange(settings: Settings, *, market_data: MarketData | str | None = None,
+                         clock: Callable[[], int] | None = None, pace_seconds: float | None = None,
+                         store: PaperStore | bool | None = True) -> PaperExchange:
+    """The composition root's paper exchange. `store=True` keeps its state in the database
+    (initialised before `start()`); pass `store=None` for a memory-only exchange."""
+    feed = market_data if not isinstance(market_data, (str, type(None))) else \
+        market_data_for(market_data or settings.MARKET_DATA, settings)
+    pace = pace_seconds if pace_seconds is not None else (5.0 if isinstance(feed, ReplayMarketData) else 15.0)
+    return PaperExchange(feed, parse_balances(settings.PAPER_STARTING_BALANCES),
                          maker_fee_percent=settings.PAPER_MAKER_FEE_PERCENT,
                          taker_fee_percent=settings.PAPER_TAKER_FEE_PERCENT,
-                         slippage_percent=settings.PAPER_SLIPPAGE_PERCENT, pace_seconds=pace_seconds)
+                         slippage_percent=settings.PAPER_SLIPPAGE_PERCENT, pace_seconds=pace,
+                         store=PaperStore() if store is True else (store or None), clock=clock)
 
 
-__all__ = ["PaperExchange", "ReplayMarketData", "build_paper_exchange"]
+__all__ = ["BUNDLED", "ExchangePublicMarketData", "MarketData", "PaperExchange", "PaperStore",
+           "ReplayMarketData", "build_paper_exchange", "market_data_for"]

@@ -1,23 +1,21 @@
-"""The paper exchange: simulated fills on replayed candles, behind the same `Exchange` protocol.
+"""The paper exchange: the matching engine over a market-data feed, behind the `Exchange` protocol.
 
-Fill model (README, "Paper fill model"): a LIMIT fills when a candle trades through it, at its
-price (maker fee); a MARKET order fills at once at the last price plus slippage (taker fee);
-STOP_LOSS / TAKE_PROFIT fire when a candle reaches the trigger and fill at the trigger with
-slippage (taker). A candle is walked open -> low/high (the nearer first) -> close.
+Requests are rounded to the instrument's ticks first (quantities down, prices in the safe
+direction), exactly as the live adapter does, so the engine sees what crypto.com would see.
+Engine refusals become the same project exceptions the live adapter raises (`error_for_code`).
+Fill model: docs/paper-fill-model.md.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import time
-from collections.abc import AsyncIterator
-from dataclasses import replace
+import logging
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
+from typing import Any
 
 from bot.domain.instrument import Instrument
-from bot.domain.money import ZERO
-from bot.domain.orders import Order, OrderStatus, OrderType, Side
+from bot.domain.orders import Order, OrderType, Side
 from bot.exchange.base import (
     Balance,
     Candle,
@@ -30,156 +28,250 @@ from bot.exchange.base import (
     Ticker,
     TriggerOrderRequest,
 )
+from bot.exchange.engine import EngineOrder, EngineReject, MatchingEngine
 from bot.exchange.errors import error_for_code
-from bot.exchange.paper.replay import ReplayMarketData, instrument_for
+from bot.exchange.marketdata import MarketData, MarketStep
+from bot.exchange.paper.store import PaperStore
 
-HUNDRED = Decimal(100)
+log = logging.getLogger(__name__)
+
+STOP_TYPES = (OrderType.STOP_LOSS, OrderType.STOP_LIMIT)
 
 
 class PaperExchange:
     name = "paper"
     mode = "paper"
 
-    def __init__(self, market: ReplayMarketData, balances: dict[str, Decimal], *, maker_fee_percent: Decimal,
-                 taker_fee_percent: Decimal, slippage_percent: Decimal, pace_seconds: float = 5.0) -> None:
+    def __init__(self, market: MarketData, balances: dict[str, Decimal], *, maker_fee_percent: Decimal,
+                 taker_fee_percent: Decimal, slippage_percent: Decimal, pace_seconds: float = 5.0,
+                 store: PaperStore | None = None, clock: Callable[[], int] | None = None) -> None:
         self.market = market
-        self.instruments_by_symbol = {s: instrument_for(s, c) for s, c in market.series.items()}
-        self.total: dict[str, Decimal] = dict(balances)
-        self.locked: dict[str, Decimal] = {}
-        self.orders: dict[str, Order] = {}
-        self.maker_fee = maker_fee_percent / HUNDRED
-        self.taker_fee = taker_fee_percent / HUNDRED
-        self.slippage = slippage_percent / HUNDRED
+        self.starting_balances = dict(balances)
+        self.fees = (Decimal(maker_fee_percent), Decimal(taker_fee_percent), Decimal(slippage_percent))
         self.pace_seconds = pace_seconds
-        self._ids = itertools.count(int(time.time() * 1000) * 1000)
-        self._oco_ids = itertools.count(1)
+        self.store = store
+        self._clock = clock
+        self._engine: MatchingEngine | None = None
         self._queues: list[asyncio.Queue[OrderUpdate]] = []
-        self._ticker_task: asyncio.Task[None] | None = None
+        self._dirty: dict[str, EngineOrder] = {}
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._ticker_task = asyncio.create_task(self._run_clock(), name="paper-clock")
+        """Load (or restore) the engine and start the clock that replays the market at `pace_seconds`."""
+        await self.engine()
+        if self._task is None and self.pace_seconds > 0:
+            self._task = asyncio.create_task(self._run_clock(), name="paper-clock")
 
     async def close(self) -> None:
-        if self._ticker_task is not None:
-            self._ticker_task.cancel()
-            await asyncio.gather(self._ticker_task, return_exceptions=True)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._engine is not None:
+            async with self._lock:
+                await self._persist()
+        await self.market.close()
 
     async def _run_clock(self) -> None:
         while True:
             await asyncio.sleep(self.pace_seconds)
-            self.advance()
+            try:
+                await self.advance()
+            except Exception:
+                log.exception("paper market step failed; trying again next tick")
 
-    def advance(self, candles: int = 1) -> None:
-        """Move every symbol forward by `candles` and match open orders on each new candle."""
+    async def engine(self) -> MatchingEngine:
+        """The engine, built on first use: restored from the database when a state was saved."""
+        if self._engine is None:
+            instruments = await self.market.instruments()
+            saved = await self.store.load() if self.store is not None else None
+            if saved is not None:
+                data, market_state = saved
+                self.market.restore_state(market_state)
+                engine = MatchingEngine.restore(data, instruments)
+            else:
+                maker, taker, slip = self.fees
+                engine = MatchingEngine(instruments, self.starting_balances, maker_fee_percent=maker,
+                                        taker_fee_percent=taker, slippage_percent=slip)
+            for symbol in instruments:
+                price = await self.market.latest_price(symbol) if engine.last_price(symbol) is None else None
+                if price is not None:
+                    engine.set_price(symbol, price, self._now())
+            engine.listeners.append(self._on_change)
+            self._engine = engine
+            if saved is None and self.store is not None:
+                await self._persist()
+        return self._engine
+
+    def _now(self) -> int:
+        return self._clock() if self._clock is not None else self.market.now_ns()
+
+    async def advance(self, candles: int = 1) -> MarketStep | None:
+        """Move the market forward `candles` steps and let the engine match on what happened."""
+        engine = await self.engine()
+        step = None
         for _ in range(candles):
-            for symbol in self.market.series:
-                candle = self.market.advance(symbol)
-                if candle is not None:
-                    self._match(symbol, candle)
+            step = await self.market.step()
+            async with self._lock:
+                for symbol, new in step.candles.items():
+                    if symbol in engine.instruments:
+                        for candle in new:
+                            engine.apply_candle(symbol, candle, step.now_ns)
+                for symbol, price in step.prices.items():
+                    if symbol in engine.instruments:
+                        engine.set_price(symbol, price, step.now_ns)
+                await self._persist()
+        return step
+
+    def _on_change(self, order: EngineOrder) -> None:
+        self._dirty[order.order_id] = order
+        update = OrderUpdate(order.to_order(), source="paper")
+        for queue in self._queues:
+            queue.put_nowait(update)
+
+    async def _persist(self) -> None:
+        if self.store is None or self._engine is None:
+            self._dirty.clear()
+            return
+        changed, self._dirty = list(self._dirty.values()), {}
+        await self.store.save(self._engine, changed, self.market.state())
+
+    async def _write(self, action: Callable[[MatchingEngine, int], Any]) -> Any:
+        """Run one engine write under the lock, map its refusal, then save what changed."""
+        engine = await self.engine()
+        async with self._lock:
+            try:
+                return action(engine, self._now())
+            except EngineReject as reject:
+                raise error_for_code(reject.code, reject.message) from None
+            finally:
+                await self._persist()
 
     # --- market data -------------------------------------------------------------------------
 
     async def instruments(self) -> dict[str, Instrument]:
-        return dict(self.instruments_by_symbol)
+        return dict((await self.engine()).instruments)
 
     async def instrument(self, symbol: str) -> Instrument:
-        if symbol not in self.instruments_by_symbol:
+        found = (await self.engine()).instruments.get(symbol)
+        if found is None:
             raise error_for_code("209", symbol)
-        return self.instruments_by_symbol[symbol]
+        return found
 
     async def ticker(self, symbol: str) -> Ticker:
         await self.instrument(symbol)
-        c = self.market.current(symbol)
-        return Ticker(symbol, c.close, c.close, c.close, c.high, c.low, c.volume, c.timestamp_ms)
+        tickers = await self.market.tickers()
+        if symbol in tickers:
+            return tickers[symbol]
+        return Ticker(symbol, (await self.engine()).last_price(symbol))
 
     async def tickers(self) -> dict[str, Ticker]:
-        return {s: await self.ticker(s) for s in self.market.series}
+        return await self.market.tickers()
 
-    async def candles(self, symbol: str, timeframe: str, limit: int = 300, since_ms: int | None = None) -> list[Candle]:
+    async def candles(self, symbol: str, timeframe: str, limit: int = 300,
+                      since_ms: int | None = None) -> list[Candle]:
         await self.instrument(symbol)
-        visible = self.market.visible(symbol)
-        if since_ms is not None:
-            visible = [c for c in visible if c.timestamp_ms >= since_ms]
-        return visible[-limit:]
+        return await self.market.candles(symbol, timeframe, limit, since_ms)
 
     # --- account -----------------------------------------------------------------------------
 
     async def balances(self) -> dict[str, Balance]:
-        return {a: Balance(a, t, t - self.locked.get(a, ZERO), self.locked.get(a, ZERO))
-                for a, t in self.total.items() if t or self.locked.get(a)}
+        engine = await self.engine()
+        return {asset: Balance(asset, total, total - locked, locked)
+                for asset, (total, locked) in engine.balances().items() if total or locked}
 
     async def open_orders(self, symbol: str | None = None) -> list[Order]:
-        return [o for o in self.orders.values() if o.status.is_open and (symbol is None or o.symbol == symbol)]
+        return [o.to_order() for o in (await self.engine()).open_orders(symbol)]
 
     async def order_history(self, start_ns: int, end_ns: int, limit: int = 100,
                             symbol: str | None = None) -> HistoryPage:
-        final = sorted((o for o in self.orders.values() if o.status.is_final and start_ns <= o.create_time_ns < end_ns
-                        and (symbol is None or o.symbol == symbol)), key=lambda o: o.create_time_ns, reverse=True)
-        page = final[: min(limit, 100)]
-        more = len(final) > len(page)
-        return HistoryPage(page, page[-1].create_time_ns if more and page else None)
+        limit = max(1, min(limit, 100))
+        page = (await self.engine()).history(start_ns=start_ns, end_ns=end_ns, limit=limit, symbol=symbol)
+        full = len(page) == limit
+        return HistoryPage([o.to_order() for o in page], page[-1].create_time_ns if full else None)
 
     async def order_detail(self, *, order_id: str | None = None, client_oid: str | None = None) -> Order | None:
-        if order_id is not None:
-            return self.orders.get(order_id)
-        return next((o for o in self.orders.values() if o.client_oid == client_oid), None)
+        found = (await self.engine()).get(order_id=order_id, client_oid=client_oid)
+        return found.to_order() if found is not None else None
 
     # --- orders ------------------------------------------------------------------------------
 
     async def create_order(self, request: OrderRequest) -> Order:
+        if request.order_type.is_trigger:
+            raise error_for_code("140001", request.order_type.value)
         inst = await self.instrument(request.symbol)
-        price = self.market.current(request.symbol).close
+        quantity = inst.floor_qty(request.quantity) if request.quantity is not None else None
+        price = inst.round_price(request.price, request.side) if request.price is not None else None
         if request.order_type is OrderType.MARKET:
-            qty = request.quantity if request.quantity is not None else (request.notional or ZERO) / price
-            return self._place(inst, request.side, OrderType.MARKET, request.client_oid, inst.floor_qty(qty),
-                               None, None)
-        if request.order_type is not OrderType.LIMIT or request.price is None or request.quantity is None:
-            raise error_for_code("218", "LIMIT needs price and quantity; trigger types use create_trigger_order")
-        return self._place(inst, request.side, OrderType.LIMIT, request.client_oid, inst.floor_qty(request.quantity),
-                           inst.round_price(request.price, request.side), None)
+            price = None
+        notional = request.notional if quantity is None else None
+
+        def place(engine: MatchingEngine, now: int) -> Order:
+            return engine.place(symbol=inst.symbol, side=request.side, order_type=request.order_type,
+                                client_oid=request.client_oid, quantity=quantity, price=price, notional=notional,
+                                now_ns=now, post_only=request.post_only).to_order()
+        return await self._write(place)  # type: ignore[no-any-return]
 
     async def create_trigger_order(self, request: TriggerOrderRequest) -> Order:
         inst = await self.instrument(request.symbol)
-        role = "stop_loss" if request.order_type in (OrderType.STOP_LOSS, OrderType.STOP_LIMIT) else "take_profit"
-        trigger = inst.round_price(request.trigger_price, request.side, role=role)
-        last = self.market.current(request.symbol).close
-        above = trigger > last
-        wants_above = (role == "take_profit") == (request.side is Side.SELL)
-        if above != wants_above:
-            raise error_for_code("229", f"trigger {trigger} vs market {last}")
-        limit = inst.round_price(request.price, request.side) if request.price is not None else None
-        return self._place(inst, request.side, request.order_type, request.client_oid,
-                           inst.floor_qty(request.quantity), limit, trigger)
+        leg = self._trigger_leg(inst, request.side, request.order_type, request.client_oid, request.quantity,
+                                request.trigger_price, request.price)
+        return await self._write(  # type: ignore[no-any-return]
+            lambda engine, now: engine.place(**leg, now_ns=now, advanced=True).to_order())
+
+    @staticmethod
+    def _trigger_leg(inst: Instrument, side: Side, order_type: OrderType, client_oid: str, quantity: Decimal,
+                     trigger: Decimal, price: Decimal | None) -> dict[str, Any]:
+        role = "stop_loss" if order_type in STOP_TYPES else "take_profit"
+        return dict(symbol=inst.symbol, side=side, order_type=order_type, client_oid=client_oid,
+                    quantity=inst.floor_qty(quantity), trigger_price=inst.round_price(trigger, side, role=role),
+                    price=inst.round_price(price, side) if price is not None else None)
 
     async def create_oco(self, request: OcoRequest) -> OcoPlacement:
-        list_id = f"oco-{next(self._oco_ids)}"
         inst = await self.instrument(request.symbol)
-        qty = inst.floor_qty(request.quantity)
-        # One lock covers both legs: only one of them can ever fill.
-        tp = self._place(inst, request.side, OrderType.LIMIT, request.take_profit_client_oid, qty,
-                         inst.round_price(request.take_profit_price, request.side, role="take_profit"), None, list_id)
-        sl = self._place(inst, request.side, OrderType.STOP_LOSS, request.stop_loss_client_oid, qty, None,
-                         inst.round_price(request.stop_loss_trigger, request.side, role="stop_loss"), list_id,
-                         lock=False)
-        return OcoPlacement(list_id, tp.order_id, sl.order_id)
+        take_profit = dict(symbol=inst.symbol, side=request.side, order_type=OrderType.LIMIT,
+                           client_oid=request.take_profit_client_oid, quantity=inst.floor_qty(request.quantity),
+                           price=inst.round_price(request.take_profit_price, request.side, role="take_profit"))
+        kind = OrderType.STOP_LOSS if request.stop_loss_limit_price is None else OrderType.STOP_LIMIT
+        stop = self._trigger_leg(inst, request.side, kind, request.stop_loss_client_oid, request.quantity,
+                                 request.stop_loss_trigger, request.stop_loss_limit_price)
+
+        def place(engine: MatchingEngine, now: int) -> OcoPlacement:
+            list_id, (tp_leg, sl_leg) = engine.place_oco([take_profit, stop], now)
+            return OcoPlacement(list_id, tp_leg.order_id, sl_leg.order_id)
+        return await self._write(place)  # type: ignore[no-any-return]
 
     async def cancel_oco(self, list_id: str, symbol: str) -> None:
-        for order in list(self.orders.values()):
-            if order.list_id == list_id and order.status.is_open:
-                self._finish(order, OrderStatus.CANCELED)
+        await self._write(lambda engine, now: engine.cancel_list(list_id, now))
 
     async def create_otoco(self, request: OtocoRequest) -> OcoPlacement:
-        raise error_for_code("218", "OTOCO is not simulated by the paper exchange yet")
+        entry = request.entry
+        inst = await self.instrument(entry.symbol)
+        if entry.quantity is None:
+            raise error_for_code("213", "an OTOCO entry needs a quantity")
+        quantity = inst.floor_qty(entry.quantity)
+        exit_side = Side.SELL if entry.side is Side.BUY else Side.BUY
+        entry_leg = dict(symbol=inst.symbol, side=entry.side, order_type=entry.order_type,
+                         client_oid=entry.client_oid, quantity=quantity,
+                         price=inst.round_price(entry.price, entry.side)
+                         if entry.price is not None and entry.order_type is OrderType.LIMIT else None)
+        stop = self._trigger_leg(inst, exit_side, OrderType.STOP_LOSS, request.stop_loss_client_oid, quantity,
+                                 request.stop_loss_trigger, None)
+        profit = self._trigger_leg(inst, exit_side, OrderType.TAKE_PROFIT_LIMIT, request.take_profit_client_oid,
+                                   quantity, request.take_profit_price, request.take_profit_price)
+        profit["price"] = inst.round_price(request.take_profit_price, exit_side, role="take_profit")
 
-    async def cancel_order(self, *, symbol: str, order_id: str | None = None, client_oid: str | None = None) -> None:
-        order = await self.order_detail(order_id=order_id, client_oid=client_oid)
-        if order is None:
-            raise error_for_code("212", "unknown order")
-        if not order.status.is_open:
-            raise error_for_code("316", "order is not open")
-        self._finish(order, OrderStatus.CANCELED)
+        def place(engine: MatchingEngine, now: int) -> OcoPlacement:
+            list_id, (_, sl_leg, tp_leg) = engine.place_otoco([entry_leg, stop, profit], now)
+            return OcoPlacement(list_id, tp_leg.order_id, sl_leg.order_id)
+        return await self._write(place)  # type: ignore[no-any-return]
+
+    async def cancel_order(self, *, symbol: str, order_id: str | None = None,
+                           client_oid: str | None = None) -> None:
+        await self._write(lambda engine, now: engine.cancel(order_id=order_id, client_oid=client_oid, now_ns=now))
 
     async def order_updates(self) -> AsyncIterator[OrderUpdate]:
         queue: asyncio.Queue[OrderUpdate] = asyncio.Queue()
@@ -189,93 +281,3 @@ class PaperExchange:
                 yield await queue.get()
         finally:
             self._queues.remove(queue)
-
-    # --- matching ----------------------------------------------------------------------------
-
-    def _place(self, inst: Instrument, side: Side, order_type: OrderType, client_oid: str, qty: Decimal,
-               price: Decimal | None, trigger: Decimal | None, list_id: str | None = None, *,
-               lock: bool = True) -> Order:
-        if any(o.client_oid == client_oid for o in self.orders.values()):
-            raise error_for_code("204", client_oid)
-        if qty <= 0:
-            raise error_for_code("213", "quantity rounds to zero")
-        reference = price or trigger or self.market.current(inst.symbol).close
-        if qty * reference < inst.min_notional:
-            raise error_for_code("415", f"{qty} x {reference}")
-        asset, amount = (inst.quote, qty * reference * (1 + self.taker_fee)) if side is Side.BUY else (inst.base, qty)
-        if lock:
-            if self.total.get(asset, ZERO) - self.locked.get(asset, ZERO) < amount:
-                raise error_for_code("306", f"{asset}: need {amount}")
-            self.locked[asset] = self.locked.get(asset, ZERO) + amount
-        now = time.time_ns()
-        status = OrderStatus.PENDING if trigger is not None else OrderStatus.ACTIVE
-        order = Order(str(next(self._ids)), client_oid, inst.symbol, side, order_type, status, qty, price, trigger,
-                      list_id=list_id, create_time_ns=now,
-                      raw={"locked_asset": asset, "locked": str(amount if lock else 0)})
-        self.orders[order.order_id] = order
-        self._emit(order)
-        if order_type is OrderType.MARKET:
-            last = self.market.current(inst.symbol).close
-            self._fill(order, last * (1 + self.slippage if side is Side.BUY else 1 - self.slippage), taker=True)
-        return self.orders[order.order_id]
-
-    def _match(self, symbol: str, candle: Candle) -> None:
-        path = [candle.open, candle.low, candle.high, candle.close] if candle.close >= candle.open else \
-            [candle.open, candle.high, candle.low, candle.close]
-        for price in path:
-            for order in [o for o in self.orders.values() if o.symbol == symbol and o.status.is_open]:
-                if order.order_id not in self.orders or not self.orders[order.order_id].status.is_open:
-                    continue
-                if order.trigger_price is not None:
-                    is_stop = order.order_type in (OrderType.STOP_LOSS, OrderType.STOP_LIMIT)
-                    falling = is_stop == (order.side is Side.SELL)
-                    fired = price <= order.trigger_price if falling else price >= order.trigger_price
-                    if fired:
-                        slip = self.slippage if order.side is Side.BUY else -self.slippage
-                        self._fill(order, order.trigger_price * (1 + slip), taker=True)
-                elif order.price is not None:
-                    crossed = price <= order.price if order.side is Side.BUY else price >= order.price
-                    if crossed:
-                        self._fill(order, order.price, taker=False)
-
-    def _fill(self, order: Order, price: Decimal, *, taker: bool) -> None:
-        inst = self.instruments_by_symbol[order.symbol]
-        value = order.quantity * price
-        fee = value * (self.taker_fee if taker else self.maker_fee)
-        self._release(order)
-        if order.side is Side.BUY:
-            self.total[inst.quote] = self.total.get(inst.quote, ZERO) - value - fee
-            self.total[inst.base] = self.total.get(inst.base, ZERO) + order.quantity
-        else:
-            self.total[inst.base] = self.total.get(inst.base, ZERO) - order.quantity
-            self.total[inst.quote] = self.total.get(inst.quote, ZERO) + value - fee
-        filled = replace(order, status=OrderStatus.FILLED, filled_quantity=order.quantity, avg_price=price,
-                         cumulative_value=value, fee=fee, fee_currency=inst.quote, raw={**order.raw, "locked": "0"})
-        self.orders[order.order_id] = filled
-        self._emit(filled)
-        if order.list_id:
-            for sibling in list(self.orders.values()):
-                if sibling.list_id == order.list_id and sibling.order_id != order.order_id and sibling.status.is_open:
-                    self._finish(sibling, OrderStatus.CANCELED, reason="OCO")
-
-    def _finish(self, order: Order, status: OrderStatus, reason: str | None = None) -> None:
-        self._release(order)
-        done = replace(order, status=status, reason=reason, raw={**order.raw, "locked": "0"})
-        self.orders[order.order_id] = done
-        self._emit(done)
-
-    def _release(self, order: Order) -> None:
-        asset, amount = str(order.raw.get("locked_asset")), Decimal(str(order.raw.get("locked", "0")))
-        if amount:
-            self.locked[asset] = self.locked.get(asset, ZERO) - amount
-        if order.list_id and amount:
-            # The OCO's lock passes to the sibling until the group ends.
-            for sibling in self.orders.values():
-                if sibling.list_id == order.list_id and sibling.order_id != order.order_id and sibling.status.is_open:
-                    self.orders[sibling.order_id] = replace(sibling, raw={**sibling.raw, "locked": str(amount)})
-                    self.locked[asset] = self.locked.get(asset, ZERO) + amount
-                    break
-
-    def _emit(self, order: Order) -> None:
-        for queue in self._queues:
-            queue.put_nowait(OrderUpdate(order, source="paper"))
