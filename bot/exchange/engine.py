@@ -105,9 +105,9 @@ class MatchingEngine(MatchingCore):
         return None
 
     def open_orders(self, symbol: str | None = None) -> list[EngineOrder]:
-        if symbol is not None:
-            return sorted(self._open.get(symbol, {}).values(), key=lambda o: o.create_time_ns)
-        return sorted((o for book in self._open.values() for o in book.values()), key=lambda o: o.create_time_ns)
+        orders = (self._open.get(symbol, {}).values() if symbol is not None
+                  else [o for book in self._open.values() for o in book.values()])
+        return sorted(orders, key=lambda o: (o.create_time_ns, len(o.order_id), o.order_id))   # oldest first
 
     def list_orders(self, list_id: str) -> list[EngineOrder]:
         return [self._orders[i] for i in self._lists.get(list_id, [])]
