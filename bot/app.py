@@ -190,16 +190,14 @@ async def _build_telegram(app: App) -> None:
     storage = _fsm_storage(app)
     app.dispatcher = build_dispatcher(settings, services=app.services | {"events": app.events}, storage=storage)
     app.health.probes["telegram"] = _telegram_probe(app.bot)
-    notifier_factory = app.services.get("notifier_factory")
-    if notifier_factory is not None:
-        notifier = notifier_factory(app.bot)
-        app.services["notifier"] = notifier
-        start = getattr(notifier, "start", None)
-        if start is not None:
-            await start()
-        close = getattr(notifier, "close", None)
-        if close is not None:
-            app._closers.append(close)
+    from bot.telegram.notifier import Notifier
+    from bot.telegram.setup import build_i18n
+
+    notifier = Notifier(app.bot, app.events, build_i18n(settings.DEFAULT_LANGUAGE), settings.TELEGRAM_ALLOWED_USERS,
+                        settings.DEFAULT_LANGUAGE)
+    app.services["notifier"] = notifier
+    await notifier.start()
+    app._closers.append(notifier.close)
 
 
 def _fsm_storage(app: App) -> Any:
