@@ -37,7 +37,7 @@ def test_closed_group_shows_its_profit_and_placed_protection_its_prices() -> Non
 
 
 def test_long_texts_are_split_at_the_limit() -> None:
-    text = "\n".join("line %d %s" % (i, "x" * 50) for i in range(200))
+    text = "\n".join(f"line {i} {'x' * 50}" for i in range(200))
     chunks = split_text(text)
     assert all(len(c) <= 4096 for c in chunks) and "\n".join(chunks) == text
 
