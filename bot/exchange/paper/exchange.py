@@ -55,6 +55,7 @@ class PaperExchange:
         self._queues: list[asyncio.Queue[OrderUpdate]] = []
         self._dirty: dict[str, EngineOrder] = {}
         self._lock = asyncio.Lock()
+        self._loading = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -84,27 +85,35 @@ class PaperExchange:
                 log.exception("paper market step failed; trying again next tick")
 
     async def engine(self) -> MatchingEngine:
-        """The engine, built on first use: restored from the database when a state was saved."""
-        if self._engine is None:
-            instruments = await self.market.instruments()
-            saved = await self.store.load() if self.store is not None else None
-            if saved is not None:
-                data, market_state = saved
-                self.market.restore_state(market_state)
-                engine = MatchingEngine.restore(data, instruments)
-            else:
-                maker, taker, slip = self.fees
-                engine = MatchingEngine(instruments, self.starting_balances, maker_fee_percent=maker,
-                                        taker_fee_percent=taker, slippage_percent=slip)
-            for symbol in instruments:
-                price = await self.market.latest_price(symbol) if engine.last_price(symbol) is None else None
-                if price is not None:
-                    engine.set_price(symbol, price, self._now())
-            engine.listeners.append(self._on_change)
-            self._engine = engine
-            if saved is None and self.store is not None:
-                await self._persist()
+        """The engine, built on first use (once, even when several callers ask at the same time)."""
+        async with self._loading:
+            if self._engine is None:
+                await self._load()
+        assert self._engine is not None
         return self._engine
+
+    async def _load(self) -> None:
+        """Instruments from the feed; the engine restored from the database when a state was saved."""
+        instruments = await self.market.instruments()
+        saved = await self.store.load() if self.store is not None else None
+        if saved is not None:
+            data, market_state = saved
+            self.market.restore_state(market_state)
+            engine = MatchingEngine.restore(data, instruments)
+            # Fees and slippage follow today's settings; orders and balances follow the saved state.
+            engine.maker_fee_percent, engine.taker_fee_percent, engine.slippage_percent = self.fees
+        else:
+            maker, taker, slip = self.fees
+            engine = MatchingEngine(instruments, self.starting_balances, maker_fee_percent=maker,
+                                    taker_fee_percent=taker, slippage_percent=slip)
+        # One tickers call gives every starting price (the public feed would need a request per symbol).
+        for symbol, ticker in (await self.market.tickers()).items():
+            if symbol in instruments and ticker.last is not None and engine.last_price(symbol) is None:
+                engine.set_price(symbol, ticker.last, self._now())
+        engine.listeners.append(self._on_change)
+        self._engine = engine
+        if saved is None and self.store is not None:
+            await self._persist()
 
     def _now(self) -> int:
         return self._clock() if self._clock is not None else self.market.now_ns()

@@ -8,7 +8,7 @@ balances are restored from the JSON document, because the DECIMAL columns keep 1
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -17,6 +17,7 @@ from bot.db.models import PaperBalance, PaperOrder, PaperState
 from bot.exchange.engine import EngineOrder, MatchingEngine
 
 _COLUMN = Decimal("1e-16")
+_WIDE = Context(prec=40)   # DECIMAL(38, 16): big totals must not overflow the default 28 digits
 
 
 class PaperStore:
@@ -48,4 +49,5 @@ class PaperStore:
             for asset, (total, locked) in engine.balances().items():
                 await PaperBalance.update_or_create(
                     account=self.account, asset=asset,
-                    defaults={"total": total.quantize(_COLUMN), "locked": locked.quantize(_COLUMN)})
+                    defaults={"total": total.quantize(_COLUMN, context=_WIDE),
+                              "locked": locked.quantize(_COLUMN, context=_WIDE)})
