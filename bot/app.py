@@ -257,8 +257,13 @@ async def run_forever(settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
     code = 0
     try:
-        app = await build_app(settings)
-        await app.start()
+        try:
+            app = await build_app(settings)
+            await app.start()
+        except Exception as exc:
+            log.error("could not start: %s", exc if isinstance(exc, RuntimeError) else type(exc).__name__)
+            log.debug("start-up failure", exc_info=True)
+            return 1
         stopper = asyncio.create_task(stop.wait())
         background = asyncio.create_task(app.wait_background())
         await asyncio.wait({stopper, background}, return_when=asyncio.FIRST_COMPLETED)

@@ -10,7 +10,11 @@ from bot.settings import Settings
 
 def build_exchange(settings: Settings, **overrides: Any) -> Exchange:
     if settings.LIVE_TRADING is True:
-        from bot.exchange.cryptocom import CryptoComExchange  # type: ignore[attr-defined]
+        try:
+            from bot.exchange.cryptocom import CryptoComExchange  # type: ignore[attr-defined]
+        except ImportError:
+            raise RuntimeError("LIVE_TRADING=true, but this build has no live crypto.com adapter yet; "
+                               "set LIVE_TRADING=false to use the paper exchange") from None
 
         return CryptoComExchange.from_settings(settings, live_trading=True)  # type: ignore[no-any-return]
     from bot.exchange.paper import build_paper_exchange  # type: ignore[attr-defined]
