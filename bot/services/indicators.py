@@ -6,6 +6,7 @@ as Decimals of their repr, so comparisons with prices stay exact on the price si
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ def data_problem(candles: Sequence[Candle], timeframe: str) -> str | None:
     step = TIMEFRAME_MS.get(timeframe)
     window = candles[-MIN_CANDLES:]
     if step is not None:
-        missing = sum((b.timestamp_ms - a.timestamp_ms) // step - 1 for a, b in zip(window, window[1:], strict=False))
+        missing = sum((b.timestamp_ms - a.timestamp_ms) // step - 1 for a, b in itertools.pairwise(window))
         if missing > 0:
             return f"gaps: {missing} missing candles in the last {MIN_CANDLES}"
     recent = window[-20:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -19,8 +20,8 @@ def load(name: str) -> list[Candle]:
 
 
 def wilder_rsi(closes: list[float], length: int = 14) -> float:
-    gains = [max(b - a, 0.0) for a, b in zip(closes, closes[1:], strict=False)]
-    losses = [max(a - b, 0.0) for a, b in zip(closes, closes[1:], strict=False)]
+    gains = [max(b - a, 0.0) for a, b in itertools.pairwise(closes)]
+    losses = [max(a - b, 0.0) for a, b in itertools.pairwise(closes)]
     avg_gain, avg_loss = sum(gains[:length]) / length, sum(losses[:length]) / length
     for gain, loss in zip(gains[length:], losses[length:], strict=False):
         avg_gain = (avg_gain * (length - 1) + gain) / length
@@ -67,7 +68,7 @@ def test_sma_bollinger_and_volume_ratio(btc: list[Candle]) -> None:
 
 def test_gaps_and_zero_volume_mark_the_coin_stale_with_a_reason() -> None:
     dgb = load("DGB_USDT-5m.csv")
-    gap_at = next(i for i, (a, b) in enumerate(zip(dgb, dgb[1:], strict=False))
+    gap_at = next(i for i, (a, b) in enumerate(itertools.pairwise(dgb))
                   if b.timestamp_ms - a.timestamp_ms > 300_000)
     result = compute_indicators(dgb[: gap_at + 50], "5m")
     assert result.stale and "gaps" in (result.stale_reason or "")
