@@ -85,5 +85,6 @@ def decide(values: dict[str, Decimal], price: Decimal, state: TrackedState, para
 
 
 def _verdict(decision: Decision, reasons: list[str], new: TrackedState, old: TrackedState) -> Verdict:
-    was_new = old.last_signal is not decision or (decision is Decision.BUY and new.reference_price != old.reference_price)
+    rebuy = decision is Decision.BUY and new.reference_price != old.reference_price
+    was_new = old.last_signal is not decision or rebuy
     return Verdict(decision, tuple(reasons), new, _was_new=was_new)
