@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     PAPER_MAKER_FEE_PERCENT: Decimal = Field(default=Decimal("0.25"), ge=0, le=5)
     PAPER_TAKER_FEE_PERCENT: Decimal = Field(default=Decimal("0.50"), ge=0, le=5)
 
+    # Signal strategy (bot/domain/strategy.py).
+    STRATEGY_RSI_BUY: Decimal = Field(default=Decimal(30), gt=0, lt=100)
+    STRATEGY_RSI_SELL: Decimal = Field(default=Decimal(70), gt=0, lt=100)
+    STRATEGY_MIN_VOLUME_RATIO: Decimal = Field(default=Decimal("0.5"), ge=0)
+    STRATEGY_REBUY_MOVE_PERCENT: Decimal = Field(default=Decimal(3), ge=0)
+
     # The crypto.com v1 simulator (`python -m bot simulator`).
     SIMULATOR_API_KEY: str | None = None
     SIMULATOR_API_SECRET: SecretStr | None = None
