@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bot.domain.strategy import StrategyParams
 from bot.jobs.sync_job import build_sync, register_sync_job
 from bot.services.oco_health import OcoHealthService
 from bot.services.portfolio import PortfolioService
+from bot.services.signals import SignalService
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -19,4 +21,11 @@ def build_services(app: App) -> dict[str, Any]:
     services["protection"] = protection
     services["portfolio"] = PortfolioService(app.exchange.mode)
     services["oco_health"] = OcoHealthService(app.exchange.mode)
+    settings = app.settings
+    signals = SignalService(app.exchange, app.events, StrategyParams(
+        rsi_buy=settings.STRATEGY_RSI_BUY, rsi_sell=settings.STRATEGY_RSI_SELL,
+        min_volume_ratio=settings.STRATEGY_MIN_VOLUME_RATIO, rebuy_move_percent=settings.STRATEGY_REBUY_MOVE_PERCENT))
+    services["signals"] = signals
+    services["market_job"] = signals.update_market
+    services["signal_job"] = signals.monitor
     return services
