@@ -15,6 +15,7 @@ from bot.db.models import IndicatorSnapshot, SignalRecord, StrategyState, Watchl
 from bot.domain.events import SignalChanged
 from bot.domain.strategy import Decision, StrategyParams, TrackedState, Verdict, decide
 from bot.exchange.base import Exchange
+from bot.services.auto_orders import AutoOrderService
 from bot.services.events import EventBus
 from bot.services.indicators import compute_indicators
 
@@ -31,6 +32,7 @@ class SignalService:
     events: EventBus
     params: StrategyParams
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    auto_orders: AutoOrderService | None = None
 
     async def update_market(self) -> dict[str, str | None]:
         """Indicators for every watchlist coin; returns symbol -> stale reason (None when fresh)."""
@@ -80,6 +82,9 @@ class SignalService:
                 await self.events.publish(SignalChanged(symbol=entry.symbol, decision=verdict.decision.value,
                                                         price=price, reasons=verdict.reasons,
                                                         mode=self.exchange.mode))
+            if (verdict.decision is Decision.BUY and verdict.changed and entry.trade_enabled
+                    and self.auto_orders is not None):
+                await self.auto_orders.consider(entry, price, self.clock())
             verdicts[entry.symbol] = verdict
         return verdicts
 

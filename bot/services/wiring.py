@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain.strategy import StrategyParams
 from bot.jobs.sync_job import build_sync, register_sync_job
+from bot.services.auto_orders import AutoOrderService
 from bot.services.oco_health import OcoHealthService
 from bot.services.portfolio import PortfolioService
 from bot.services.signals import SignalService
@@ -24,7 +25,8 @@ def build_services(app: App) -> dict[str, Any]:
     settings = app.settings
     signals = SignalService(app.exchange, app.events, StrategyParams(
         rsi_buy=settings.STRATEGY_RSI_BUY, rsi_sell=settings.STRATEGY_RSI_SELL,
-        min_volume_ratio=settings.STRATEGY_MIN_VOLUME_RATIO, rebuy_move_percent=settings.STRATEGY_REBUY_MOVE_PERCENT))
+        min_volume_ratio=settings.STRATEGY_MIN_VOLUME_RATIO, rebuy_move_percent=settings.STRATEGY_REBUY_MOVE_PERCENT),
+        auto_orders=AutoOrderService(app.exchange, app.events))
     services["signals"] = signals
     services["market_job"] = signals.update_market
     services["signal_job"] = signals.monitor

@@ -1,0 +1,93 @@
+"""Automatic buy orders from BUY signals, only for Trade=YES coins and only when every rule passes.
+
+The entry goes out as an OTOCO (entry + stop-loss + take-profit) so the position is protected from
+the first fill; where the exchange refuses OTOCO, a plain LIMIT buy goes out and the protection
+service protects it when it fills. Every attempt is stored with the rule that blocked it, if any.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bot.db.models import AutoOrderDecision, WatchlistEntry
+from bot.domain.events import AutoOrderPlaced, AutoOrderRefused
+from bot.domain.money import ZERO, percent_of
+from bot.domain.order_rules import OrderCandidate, Refusal, RuleLimits, first_refusal
+from bot.domain.orders import OrderType, Side, make_client_oid
+from bot.exchange.base import Exchange, OrderRequest, OtocoRequest
+from bot.exchange.errors import ExchangeError, OrderRejectedError
+from bot.services.events import EventBus
+
+log = logging.getLogger(__name__)
+FEE_HEADROOM = Decimal("1.005")     # the taker fee the exchange locks on top of a buy
+
+
+@dataclass
+class AutoOrderService:
+    exchange: Exchange
+    events: EventBus
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    async def consider(self, entry: WatchlistEntry, price: Decimal, signal_time: datetime) -> AutoOrderDecision:
+        """Place a buy for this BUY signal, or store and publish why not."""
+        instrument = await self.exchange.instrument(entry.symbol)
+        limit_price = instrument.round_price(price, Side.BUY)
+        amount = Decimal(str(entry.amount_usd))
+        quantity = instrument.floor_qty(amount / limit_price) if limit_price > 0 else ZERO
+        open_buys = [o for o in await self.exchange.open_orders(entry.symbol) if o.side is Side.BUY]
+        last = await AutoOrderDecision.filter(symbol=entry.symbol, allowed=True, mode=self.exchange.mode) \
+            .order_by("-decided_at", "-id").first()
+        balances = await self.exchange.balances()
+        free_quote = balances[instrument.quote].free if instrument.quote in balances else ZERO
+        candidate = OrderCandidate(
+            symbol=entry.symbol, price=limit_price, cost=quantity * limit_price * FEE_HEADROOM,
+            trade_enabled=entry.trade_enabled,
+            open_buy_prices=tuple(o.price for o in open_buys if o.price is not None),
+            last_order_price=last.price if last else None, free_quote=free_quote, quote=instrument.quote)
+        # Model defaults come back as ints on unsaved-then-used rows: money math stays Decimal.
+        limits = RuleLimits(max_open_per_symbol=int(entry.max_open_orders),
+                            min_price_move_percent=Decimal(str(entry.min_price_move_percent)))
+        refusal = first_refusal(candidate, limits)
+        if refusal is None and quantity <= 0:
+            refusal = Refusal("amount_too_small", f"{entry.amount_usd} buys less than one quantity step")
+        if refusal is not None:
+            return await self._refuse(entry.symbol, limit_price, refusal)
+
+        client_oid = make_client_oid("auto", self.exchange.mode, entry.symbol, signal_time.isoformat())
+        request = OrderRequest(entry.symbol, Side.BUY, OrderType.LIMIT, client_oid, quantity=quantity,
+                               price=limit_price)
+        stop = limit_price - percent_of(limit_price, Decimal(str(entry.stop_loss_percent)))
+        take = limit_price + percent_of(limit_price, Decimal(str(entry.take_profit_percent)))
+        try:
+            try:
+                await self.exchange.create_otoco(OtocoRequest(
+                    request, stop_loss_trigger=stop, take_profit_price=take,
+                    stop_loss_client_oid=make_client_oid(client_oid, "sl"),
+                    take_profit_client_oid=make_client_oid(client_oid, "tp")))
+            except OrderRejectedError as exc:
+                if exc.code not in {"218", "140001", "40002"}:
+                    raise
+                log.info("OTOCO refused for %s (%s): plain buy, protected on fill", entry.symbol, exc.code)
+                await self.exchange.create_order(request)
+        except ExchangeError as exc:
+            return await self._refuse(entry.symbol, limit_price, Refusal("exchange_refused", str(exc)))
+        decision = await AutoOrderDecision.create(mode=self.exchange.mode, symbol=entry.symbol, allowed=True,
+                                                  price=limit_price, client_oid=client_oid,
+                                                  detail=f"buy {quantity} at {limit_price}", decided_at=self.clock())
+        placed = await self.exchange.order_detail(client_oid=client_oid)
+        await self.events.publish(AutoOrderPlaced(symbol=entry.symbol, order_id=placed.order_id if placed else "",
+                                                  client_oid=client_oid, quantity=quantity, price=limit_price,
+                                                  mode=self.exchange.mode))
+        return decision
+
+    async def _refuse(self, symbol: str, price: Decimal, refusal: Refusal) -> AutoOrderDecision:
+        decision = await AutoOrderDecision.create(mode=self.exchange.mode, symbol=symbol, allowed=False,
+                                                  rule=refusal.rule, detail=refusal.detail, price=price,
+                                                  decided_at=self.clock())
+        await self.events.publish(AutoOrderRefused(symbol=symbol, rule=refusal.rule, detail=refusal.detail,
+                                                   mode=self.exchange.mode))
+        return decision
