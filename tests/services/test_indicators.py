@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot.exchange.base import Candle
-from bot.services.indicators import compute_indicators, data_problem
+from bot.services.indicators import MIN_CANDLES, CandleArrays, compute_indicators, data_problem, indicators_at
 from tests.conftest import candles_dir
 
 
@@ -79,3 +79,31 @@ def test_gaps_and_zero_volume_mark_the_coin_stale_with_a_reason() -> None:
 def test_too_little_history_is_stale(btc: list[Candle]) -> None:
     result = compute_indicators(btc[:50])
     assert result.stale and result.stale_reason == "too little history: 50 candles, needs 214"
+
+
+def test_macd_and_atr_match_pandas_ta_own_formulas(btc: list[Candle]) -> None:
+    # pandas-ta with talib=False runs its own pandas implementation: independent of the TA-Lib calls.
+    import pandas as pd
+    import pandas_ta as ta
+
+    frame = pd.DataFrame({k: [float(getattr(c, k)) for c in btc] for k in ("high", "low", "close")})
+    values = compute_indicators(btc).values
+    macd = ta.macd(frame["close"], 12, 26, 9, talib=False)
+    assert abs(float(values["macd"]) - macd.iloc[-1, 0]) < 1e-6
+    assert abs(float(values["macd_hist"]) - macd.iloc[-1, 1]) < 1e-6
+    assert abs(float(values["macd_signal"]) - macd.iloc[-1, 2]) < 1e-6
+    atr = ta.atr(frame["high"], frame["low"], frame["close"], 14, talib=False)
+    assert abs(float(values["atr"]) - atr.iloc[-1]) < 1e-6
+
+
+def test_a_window_slid_over_a_long_series_gives_what_the_updater_computes() -> None:
+    # The backtest converts a year of candles once and slides; it must see exactly the 500-candle
+    # view the market updater would have had at each candle, stale reasons included.
+    candles = load("DGB_USDT-1h.csv")[:1200]
+    arrays = CandleArrays.of(candles)
+    seen = []
+    for index in (0, 150, MIN_CANDLES - 1, 480, 520, 640, 1199):
+        expected = compute_indicators(candles[:index + 1])
+        assert indicators_at(arrays, index) == expected
+        seen.append(expected.stale_reason)
+    assert None in seen and any("gaps" in (r or "") for r in seen) and any("too little" in (r or "") for r in seen)
