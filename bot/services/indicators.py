@@ -118,7 +118,7 @@ def indicators_at(data: CandleArrays, index: int, timeframe: str = "1h", *, hist
     high, low, close, volume = (data.high[start:end], data.low[start:end], data.close[start:end],
                                 data.volume[start:end])
     macd, macd_signal, macd_hist = talib.MACD(close, 12, 26, 9)
-    bb_upper, bb_middle, bb_lower = talib.BBANDS(close, 20, 2.0, 2.0, 0)
+    bb_upper, bb_middle, bb_lower = talib.BBANDS(close, 20, 2.0, 2.0, talib.MA_Type.SMA)
     average_volume = volume[-20:].mean()
     raw = {
         "rsi": talib.RSI(close, 14)[-1],
