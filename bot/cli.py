@@ -35,9 +35,9 @@ async def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_simulator(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.exchange.simulator.main import serve  # type: ignore[import-not-found]
+    from bot.exchange.simulator.main import serve
 
-    return int(await serve(settings, host=args.host, port=args.port, data_dir=args.data))
+    return int(await serve(settings, host=args.host, port=args.port, data_dir=args.data, balances=args.balances))
 
 
 async def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:

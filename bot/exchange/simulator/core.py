@@ -1,0 +1,286 @@
+"""The simulator's state and request pipeline, independent of HTTP: the same checks answer REST and
+WebSocket requests. The matching engine (bot/exchange/engine.py) does the trading.
+
+Pipeline of a private request: envelope -> key and signature (40101) -> nonce window (40102) ->
+record -> injected faults -> rate limit (42901) -> the method (engine codes) -> answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from bot.domain.instrument import Instrument
+from bot.exchange.base import Candle
+from bot.exchange.engine import EngineOrder, EngineReject, MatchingEngine
+from bot.exchange.simulator.faults import ActiveFaults, FaultInjector
+from bot.exchange.simulator.market import CandleBook
+from bot.exchange.simulator.ratelimit import RateLimiter
+from bot.exchange.simulator.wire import order_object
+from bot.exchange.v1_signing import signature_matches
+
+log = logging.getLogger(__name__)
+
+D = Decimal
+DEFAULT_INSTRUMENTS = {
+    "BTC_USDT": Instrument("BTC_USDT", "BTC", "USDT", D("0.01"), D("0.00001"), min_notional=D(1)),
+    "ETH_USDT": Instrument("ETH_USDT", "ETH", "USDT", D("0.01"), D("0.0001"), min_notional=D(1)),
+    "CRO_USDT": Instrument("CRO_USDT", "CRO", "USDT", D("0.00001"), D(1), min_notional=D(1)),
+}
+DEFAULT_PRICES = {"BTC_USDT": D(100000), "ETH_USDT": D(3500), "CRO_USDT": D("0.1")}
+
+NAMES = {
+    "204": "DUPLICATE_CLORDID", "207": "NO_MARK_PRICE", "209": "INVALID_INSTRUMENT", "212": "INVALID_ORDERID",
+    "213": "INVALID_ORDERQTY", "218": "INVALID_ORDTYPE", "220": "INVALID_SIDE", "221": "INVALID_TIF",
+    "229": "INVALID_REF_PRICE", "230": "INVALID_REF_PRICE_TYPE", "306": "INSUFFICIENT_AVAILABLE_BALANCE",
+    "308": "INVALID_PRICE", "314": "EXCEEDS_MAX_ORDER_SIZE", "315": "FAR_AWAY_LIMIT_PRICE",
+    "316": "NO_ACTIVE_ORDER", "318": "EXCEEDS_MAX_ALLOWED_ORDERS", "415": "BELOW_MIN_ORDER_SIZE",
+    "40001": "BAD_REQUEST", "40002": "METHOD_NOT_FOUND", "40003": "INVALID_REQUEST",
+    "40004": "MISSING_OR_INVALID_ARGUMENT", "40005": "INVALID_DATE", "40101": "UNAUTHORIZED",
+    "40102": "INVALID_NONCE", "40401": "NOT_FOUND", "42901": "TOO_MANY_REQUESTS", "43003": "FILL_OR_KILL",
+    "43004": "IMMEDIATE_OR_CANCEL", "43005": "POST_ONLY_REJ", "50001": "ERR_INTERNAL",
+    "140001": "TRIGGER_ORDER_NOT_ALLOWED",
+}
+HTTP_STATUS = {
+    "0": 200, "40401": 200, "43012": 200, "212": 500, "306": 500, "316": 500, "415": 500, "43003": 500,
+    "43004": 500, "43005": 500, "140001": 500, "40101": 401, "40103": 401, "40801": 408, "42901": 429,
+}
+
+
+def http_status(code: str) -> int:
+    return HTTP_STATUS.get(code, 400)
+
+
+@dataclass
+class SimulatorConfig:
+    instruments: dict[str, Instrument] | None = None       # None: BTC_USDT, ETH_USDT, CRO_USDT
+    balances: dict[str, Decimal] = field(default_factory=lambda: {"USDT": D(100000)})
+    prices: dict[str, Decimal] | None = None               # None: DEFAULT_PRICES for known symbols
+    candles: dict[str, list[Candle]] | None = None         # base-timeframe candles per symbol
+    candle_timeframe: str = "1h"
+    api_key: str = "sim-key"
+    api_secret: str = "sim-secret"
+    rate_limits: bool = True
+    nonce_window_ms: int = 60_000
+    heartbeat_seconds: float = 30.0
+    heartbeat_timeout_seconds: float = 5.0
+    ack_delay_seconds: float = 0.0                         # delay of user.order pushes after the ack
+    maker_fee_percent: Decimal = Decimal("0.25")
+    taker_fee_percent: Decimal = Decimal("0.5")
+    slippage_percent: Decimal = Decimal("0.05")
+    max_open_per_symbol: int = 200
+    max_open_total: int = 1000
+    history_retention_days: int = 183
+
+    @staticmethod
+    def generated_credentials() -> tuple[str, str]:
+        return f"sim-{secrets.token_hex(8)}", secrets.token_hex(24)
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    method: str
+    params: dict[str, Any]
+    code: str
+    transport: str            # "rest" | "ws"
+    at_ns: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: str
+    result: Any = None
+    message: str = ""
+    detail: str = ""
+    http_status: int | None = None        # a raw HTTP error (injected 5xx): no JSON body
+    drop: bool = False                    # processed, then the connection is dropped
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "0" and self.http_status is None
+
+
+class Refusal(Exception):
+    """A v1 error answer from a method handler or the envelope checks."""
+
+    def __init__(self, code: str | int, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = str(code)
+        self.detail = detail
+
+
+Listener = Callable[[str, str, dict[str, Any]], None]     # (channel, instrument, data object)
+
+
+class Simulator:
+    def __init__(self, config: SimulatorConfig | None = None, *, clock: Callable[[], int] = time.time_ns) -> None:
+        self.config = config or SimulatorConfig()
+        self.clock = clock
+        instruments = dict(self.config.instruments or DEFAULT_INSTRUMENTS)
+        self.engine = MatchingEngine(instruments, dict(self.config.balances),
+                                     maker_fee_percent=self.config.maker_fee_percent,
+                                     taker_fee_percent=self.config.taker_fee_percent,
+                                     slippage_percent=self.config.slippage_percent,
+                                     max_open_per_symbol=self.config.max_open_per_symbol,
+                                     max_open_total=self.config.max_open_total)
+        prices = self.config.prices if self.config.prices is not None else {
+            s: p for s, p in DEFAULT_PRICES.items() if s in instruments}
+        for symbol, price in prices.items():
+            self.engine.set_price(symbol, D(price), self.clock())
+        self.candles = CandleBook(self.config.candles, self.config.candle_timeframe)
+        self.faults = FaultInjector()
+        self.limiter = RateLimiter(enabled=self.config.rate_limits)
+        self.calls: list[RecordedCall] = []
+        self.trades: list[dict[str, Any]] = []
+        self.listeners: list[Listener] = []
+        self._seen_fills: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+        self._trade_ids = 7_000_000_000_000_000_001
+        self.engine.listeners.append(self._on_order_change)
+
+    # --- credentials and envelope ----------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        return self.clock() // 1_000_000
+
+    def check_signed(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """A private REST request's method and params, or Refusal (40003 / 40101 / 40102)."""
+        method, params = self.check_envelope(body)
+        key, sig = body.get("api_key"), body.get("sig")
+        if key != self.config.api_key or not isinstance(sig, str) or not signature_matches(
+                self.config.api_secret, method, body.get("id"), str(key), params, body.get("nonce"), sig):
+            raise Refusal("40101", "api_key or signature does not match")
+        return method, params
+
+    def check_envelope(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        method, params = body.get("method"), body.get("params")
+        if not isinstance(method, str) or "id" not in body:
+            raise Refusal("40003", "the request needs id, method, params and nonce")
+        if not isinstance(params, dict):
+            raise Refusal("40003", "params must be an object ({} when there are none)")
+        self.check_nonce(body.get("nonce"))
+        return method, params
+
+    def check_nonce(self, nonce: Any) -> None:
+        try:
+            value = int(str(nonce))
+        except ValueError:
+            raise Refusal("40102", f"nonce {nonce!r} is not epoch milliseconds") from None
+        if abs(value - self.now_ms()) > self.config.nonce_window_ms:
+            raise Refusal("40102", f"nonce {value} is more than {self.config.nonce_window_ms // 1000} s "
+                                   f"from server time {self.now_ms()}")
+
+    # --- the pipeline ------------------------------------------------------------------------------
+
+    async def answer(self, method: str, params: dict[str, Any], *, transport: str, key: str,
+                     nonce: Any = None) -> Answer:
+        """Faults, rate limit and the method itself, recorded. Envelope checks happened before."""
+        from bot.exchange.simulator.methods import METHODS
+
+        faults = self.faults.take(method)
+        if faults.latency:
+            await asyncio.sleep(faults.latency)
+        # Without a client_oid the exchange uses the request's nonce (which is why we always send one).
+        given = {**params, "_nonce": nonce} if nonce is not None else params
+        answer = self._answer_now(method, given, faults, key, METHODS)
+        self.calls.append(RecordedCall(method, params, answer.code if answer.http_status is None
+                                       else f"HTTP {answer.http_status}", transport, self.clock()))
+        return answer
+
+    def _answer_now(self, method: str, params: dict[str, Any], faults: ActiveFaults, key: str,
+                    methods: dict[str, Callable[[Simulator, dict[str, Any]], Any]]) -> Answer:
+        if faults.http_status is not None:
+            return Answer("-1", http_status=faults.http_status)
+        if faults.code is not None:
+            return self.refusal(faults.code, faults.message or "injected")
+        if not self.limiter.allow(key, method):
+            return self.refusal("42901", f"{method} over its rate limit")
+        handler = methods.get(method)
+        if handler is None:
+            return self.refusal("40002", f"unknown method {method}")
+        try:
+            result = handler(self, params)
+        except Refusal as refusal:
+            return self.refusal(refusal.code, refusal.detail)
+        except EngineReject as reject:
+            return self.refusal(reject.code, reject.message)
+        return Answer("0", result, drop=faults.drop)
+
+    @staticmethod
+    def refusal(code: str, detail: str) -> Answer:
+        return Answer(code, None, NAMES.get(code, "ERROR"), detail)
+
+    # --- market control ----------------------------------------------------------------------------
+
+    def set_price(self, symbol: str, price: Decimal | str | int) -> list[EngineOrder]:
+        """Move the market (the mark price): trigger orders fire, resting limits fill."""
+        return self.engine.set_price(symbol, D(price), self.clock())
+
+    def apply_candle(self, symbol: str, candle: Candle) -> list[EngineOrder]:
+        return self.engine.apply_candle(symbol, candle, self.clock())
+
+    # --- engine events -> user channels ----------------------------------------------------------
+
+    def wire_order(self, order: EngineOrder) -> dict[str, Any]:
+        return order_object(order, maker_fee_percent=self.engine.maker_fee_percent,
+                            taker_fee_percent=self.engine.taker_fee_percent)
+
+    def _on_order_change(self, order: EngineOrder) -> None:
+        obj = self.wire_order(order)
+        self._record_trade(order)
+        for listener in list(self.listeners):
+            listener("user.order", order.symbol, obj)
+
+    def _record_trade(self, order: EngineOrder) -> None:
+        filled, value, fee = self._seen_fills.get(order.order_id, (D(0), D(0), D(0)))
+        if order.filled_quantity <= filled:
+            return
+        qty, traded_value = order.filled_quantity - filled, order.cumulative_value - value
+        self._seen_fills[order.order_id] = (order.filled_quantity, order.cumulative_value, order.fee)
+        self._trade_ids += 1
+        now = self.clock()
+        trade = {"account_id": "sim-account-0001", "event_date": time.strftime("%Y-%m-%d", time.gmtime(now / 1e9)),
+                 "journal_type": "TRADING", "side": order.side.value, "instrument_name": order.symbol,
+                 "fees": str(-(order.fee - fee)), "fee_instrument_name": order.fee_currency or "",
+                 "trade_id": str(self._trade_ids), "trade_match_id": str(self._trade_ids),
+                 "order_id": order.order_id, "client_oid": order.client_oid, "taker_side": "",
+                 "traded_price": str(traded_value / qty), "traded_quantity": str(qty),
+                 "create_time": now // 1_000_000, "create_time_ns": str(now), "transact_time_ns": str(now),
+                 "match_count": "1", "match_index": "0"}
+        self.trades.append(trade)
+        for listener in list(self.listeners):
+            listener("user.trade", order.symbol, trade)
+
+    # --- seeding -----------------------------------------------------------------------------------
+
+    def seed_history(self, count: int, *, symbol: str = "BTC_USDT", start_ns: int | None = None,
+                     end_ns: int | None = None, price: Decimal | None = None) -> list[EngineOrder]:
+        """`count` final orders (alternating FILLED buys and CANCELED sells) spread evenly over
+        [start, end): an account with a long past, for sync and back-fill tests and benchmarks."""
+        from bot.domain.orders import OrderStatus, OrderType, Side
+
+        now = self.clock()
+        end = end_ns if end_ns is not None else now - 60 * 10**9
+        start = start_ns if start_ns is not None else end - 180 * 86_400 * 10**9
+        at = price if price is not None else (self.engine.last_price(symbol) or D(100))
+        inst = self.engine.instruments[symbol]
+        step = max(1, (end - start) // max(count, 1))
+        orders = []
+        for index in range(count):
+            created = start + index * step
+            filled = index % 2 == 0
+            qty = inst.qty_tick * 10
+            order = EngineOrder(order_id=str(5_000_000_000_000_000_001 + index), client_oid=f"seed-{index}",
+                                symbol=symbol, side=Side.BUY if filled else Side.SELL, order_type=OrderType.LIMIT,
+                                status=OrderStatus.FILLED if filled else OrderStatus.CANCELED, quantity=qty,
+                                price=at, filled_quantity=qty if filled else D(0),
+                                cumulative_value=qty * at if filled else D(0), avg_price=at if filled else None,
+                                fee_currency=inst.quote, create_time_ns=created, update_time_ns=created + 10**9)
+            orders.append(order)
+        self.engine.add_history(orders)
+        return orders

@@ -1,0 +1,85 @@
+"""Fault injection for the simulator, settable from tests (in process) or over its control API.
+
+Each fault applies to one method (or to every method when `method` is None) for a number of
+requests (`times=None`: until cleared). Kinds, in the order they act on a request:
+  latency   sleep before answering (a client with a shorter timeout sees an ambiguous failure,
+            while the request is still processed afterwards, as on the real exchange)
+  http      answer an HTTP error (5xx by default) without processing: nothing happened
+  code      answer a v1 error code (e.g. 42901, 140001) without processing
+  drop      process the request, then drop the connection before the answer: it happened, but
+            the client cannot know (the case `client_oid` look-ups exist for)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Fault:
+    kind: str                    # "latency" | "http" | "code" | "drop"
+    method: str | None
+    times: int | None
+    seconds: float = 0.0
+    status: int = 503
+    code: str = ""
+    message: str = ""
+
+    def matches(self, method: str) -> bool:
+        return (self.method is None or self.method == method) and (self.times is None or self.times > 0)
+
+
+@dataclass(frozen=True)
+class ActiveFaults:
+    """What applies to one request."""
+    latency: float = 0.0
+    http_status: int | None = None
+    code: str | None = None
+    message: str = ""
+    drop: bool = False
+
+
+class FaultInjector:
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+
+    def latency(self, method: str | None, seconds: float, times: int | None = None) -> None:
+        self.faults.append(Fault("latency", method, times, seconds=seconds))
+
+    def fail_http(self, method: str | None, status: int = 503, times: int | None = 1) -> None:
+        self.faults.append(Fault("http", method, times, status=status))
+
+    def force_code(self, method: str | None, code: str | int, times: int | None = 1, message: str = "") -> None:
+        self.faults.append(Fault("code", method, times, code=str(code), message=message))
+
+    def drop(self, method: str | None, times: int | None = 1) -> None:
+        self.faults.append(Fault("drop", method, times))
+
+    def clear(self) -> None:
+        self.faults.clear()
+
+    def take(self, method: str) -> ActiveFaults:
+        """The faults for this request; each one used counts against its `times`."""
+        latency, status, code, message, drop = 0.0, None, None, "", False
+        for fault in self.faults:
+            if not fault.matches(method):
+                continue
+            used = True
+            if fault.kind == "latency":
+                latency += fault.seconds
+            elif fault.kind == "http" and status is None and code is None:
+                status = fault.status
+            elif fault.kind == "code" and status is None and code is None:
+                code, message = fault.code, fault.message
+            elif fault.kind == "drop" and not drop:
+                drop = True
+            else:
+                used = False
+            if used and fault.times is not None:
+                fault.times -= 1
+        self.faults = [f for f in self.faults if f.times is None or f.times > 0]
+        return ActiveFaults(latency, status, code, message, drop)
+
+    def describe(self) -> list[dict[str, object]]:
+        return [{"kind": f.kind, "method": f.method, "times": f.times, "seconds": f.seconds, "status": f.status,
+                 "code": f.code} for f in self.faults]
