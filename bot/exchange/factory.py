@@ -10,13 +10,9 @@ from bot.settings import Settings
 
 def build_exchange(settings: Settings, **overrides: Any) -> Exchange:
     if settings.LIVE_TRADING is True:
-        try:
-            from bot.exchange.cryptocom import CryptoComExchange  # type: ignore[attr-defined]
-        except ImportError:
-            raise RuntimeError("LIVE_TRADING=true, but this build has no live crypto.com adapter yet; "
-                               "set LIVE_TRADING=false to use the paper exchange") from None
+        from bot.exchange.cryptocom import CryptoComExchange
 
-        return CryptoComExchange.from_settings(settings, live_trading=True)  # type: ignore[no-any-return]
-    from bot.exchange.paper import build_paper_exchange  # type: ignore[attr-defined]
+        return CryptoComExchange.from_settings(settings, live_trading=True)
+    from bot.exchange.paper import build_paper_exchange
 
     return build_paper_exchange(settings, **overrides)
