@@ -1,23 +1,31 @@
 """Market updater and signal monitor: indicators per watchlist coin, then a decision per coin.
 
 One coin's bad data marks that coin stale with its reason and never stops the others.
+
+Both cycles read and write in batches (one query for the snapshots, one for the states, one
+tickers call for the prices, bulk inserts), so a cycle costs a handful of queries whatever the
+size of the watchlist: per-coin round trips were most of a 300-coin cycle (bench/signals.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tortoise.functions import Max
+from tortoise.transactions import in_transaction
+
 from bot.db.models import IndicatorSnapshot, SignalRecord, StrategyState, WatchlistEntry
 from bot.domain.events import SignalChanged
 from bot.domain.strategy import Decision, StrategyParams, TrackedState, Verdict, decide
-from bot.exchange.base import Exchange
+from bot.exchange.base import Candle, Exchange
 from bot.services.auto_orders import AutoOrderService
 from bot.services.events import EventBus
-from bot.services.indicators import compute_indicators
+from bot.services.indicators import WINDOW, compute_indicators
 
 log = logging.getLogger(__name__)
 
@@ -33,60 +41,125 @@ class SignalService:
     params: StrategyParams
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     auto_orders: AutoOrderService | None = None
+    # Candle requests in flight at once: a live watchlist of 300 coins fetched one by one spends
+    # most of the cycle waiting on the network; the exchange adapter still applies its rate limit.
+    fetch_concurrency: int = 8
 
     async def update_market(self) -> dict[str, str | None]:
         """Indicators for every watchlist coin; returns symbol -> stale reason (None when fresh)."""
+        entries = await WatchlistEntry.all().order_by("symbol")
+        fetched = await self._fetch_candles(entries)
         outcome: dict[str, str | None] = {}
-        for entry in await WatchlistEntry.all().order_by("symbol"):
+        rows = []
+        for entry, candles in zip(entries, fetched, strict=True):
             try:
-                candles = await self.exchange.candles(entry.symbol, entry.timeframe, limit=500)
+                if isinstance(candles, BaseException):
+                    raise candles
                 result = compute_indicators(candles, entry.timeframe)
                 reason = result.stale_reason
                 values = {k: str(v) for k, v in result.values.items()}
                 candle_time = _utc(result.candle_time_ms) if result.candle_time_ms else None
                 values["close"] = str(result.close)
-            except Exception as exc:        # unknown symbol, exchange error: this coin only
+            except Exception as exc:        # unknown symbol, exchange error, bad data: this coin only
                 log.warning("market data for %s failed: %s", entry.symbol, exc)
                 reason, values, candle_time = f"no market data: {type(exc).__name__}: {exc}"[:250], {}, None
-            await IndicatorSnapshot.create(symbol=entry.symbol, timeframe=entry.timeframe, candle_time=candle_time,
-                                           values=values, stale=reason is not None, stale_reason=reason,
-                                           computed_at=self.clock())
+            rows.append(IndicatorSnapshot(symbol=entry.symbol, timeframe=entry.timeframe, candle_time=candle_time,
+                                          values=values, stale=reason is not None, stale_reason=reason,
+                                          computed_at=self.clock()))
             outcome[entry.symbol] = reason
+        await IndicatorSnapshot.bulk_create(rows, batch_size=500)
         return outcome
+
+    async def _fetch_candles(self, entries: Sequence[WatchlistEntry]) -> list[list[Candle] | BaseException]:
+        gate = asyncio.Semaphore(max(1, self.fetch_concurrency))
+
+        async def one(entry: WatchlistEntry) -> list[Candle]:
+            async with gate:
+                return await self.exchange.candles(entry.symbol, entry.timeframe, limit=WINDOW)
+
+        return await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
 
     async def monitor(self) -> dict[str, Verdict]:
         """A decision per coin from its latest fresh snapshot and the current price."""
+        entries = await WatchlistEntry.all().order_by("symbol")
+        snapshots = await _latest_snapshots([e.symbol for e in entries])
+        fresh = [e for e in entries if e.symbol in snapshots and not snapshots[e.symbol].stale]
+        prices = await self._prices([e.symbol for e in fresh])
+        stored = {s.symbol: s for s in await StrategyState.filter(symbol__in=[e.symbol for e in fresh])}
         verdicts: dict[str, Verdict] = {}
-        for entry in await WatchlistEntry.all().order_by("symbol"):
-            snapshot = await IndicatorSnapshot.filter(symbol=entry.symbol).order_by("-computed_at", "-id").first()
-            if snapshot is None or snapshot.stale:
-                continue
-            try:
-                price = (await self.exchange.ticker(entry.symbol)).last
-            except Exception as exc:
-                log.warning("no price for %s: %s", entry.symbol, exc)
-                continue
+        records, created, changed = [], [], []
+        for entry in fresh:
+            price = prices.get(entry.symbol)
             if price is None:
                 continue
+            snapshot = snapshots[entry.symbol]
             values = {k: Decimal(v) for k, v in snapshot.values.items() if k != "close"}
-            stored = await StrategyState.get_or_none(symbol=entry.symbol)
-            state = _load_state(stored.state if stored else {})
-            verdict = decide(values, price, state, self.params)
-            await SignalRecord.create(symbol=entry.symbol, decision=verdict.decision.value, price=price,
-                                      reasons=list(verdict.reasons), indicators=snapshot.values,
-                                      candle_time=snapshot.candle_time, decided_at=self.clock())
-            await StrategyState.update_or_create(
-                defaults={"state": _dump_state(verdict.state), "last_decision": verdict.decision.value},
-                symbol=entry.symbol)
-            if verdict.changed and entry.alert_enabled and not entry.trade_enabled:
-                await self.events.publish(SignalChanged(symbol=entry.symbol, decision=verdict.decision.value,
-                                                        price=price, reasons=verdict.reasons,
-                                                        mode=self.exchange.mode))
-            if (verdict.decision is Decision.BUY and verdict.changed and entry.trade_enabled
-                    and self.auto_orders is not None):
-                await self.auto_orders.consider(entry, price, self.clock())
+            state_row = stored.get(entry.symbol)
+            verdict = decide(values, price, _load_state(state_row.state if state_row else {}), self.params)
+            now = self.clock()
+            records.append(SignalRecord(symbol=entry.symbol, decision=verdict.decision.value, price=price,
+                                        reasons=list(verdict.reasons), indicators=snapshot.values,
+                                        candle_time=snapshot.candle_time, decided_at=now))
+            dumped = _dump_state(verdict.state)
+            if state_row is None:
+                created.append(StrategyState(symbol=entry.symbol, state=dumped,
+                                             last_decision=verdict.decision.value))
+            elif state_row.state != dumped or state_row.last_decision != verdict.decision.value:
+                # Unchanged states are not rewritten: most coins WAIT cycle after cycle.
+                state_row.state, state_row.last_decision, state_row.updated_at = dumped, verdict.decision.value, now
+                changed.append(state_row)
             verdicts[entry.symbol] = verdict
+        # Decisions and states are stored before anyone hears of them, as one write.
+        async with in_transaction():
+            await SignalRecord.bulk_create(records, batch_size=500)
+            await StrategyState.bulk_create(created, batch_size=500)
+            if changed:
+                await StrategyState.bulk_update(changed, fields=["state", "last_decision", "updated_at"],
+                                                batch_size=500)
+        for entry in fresh:
+            decided = verdicts.get(entry.symbol)
+            if decided is None or not decided.changed:
+                continue
+            price = prices[entry.symbol]
+            if entry.alert_enabled and not entry.trade_enabled:
+                await self.events.publish(SignalChanged(symbol=entry.symbol, decision=decided.decision.value,
+                                                        price=price, reasons=decided.reasons,
+                                                        mode=self.exchange.mode))
+            if decided.decision is Decision.BUY and entry.trade_enabled and self.auto_orders is not None:
+                await self.auto_orders.consider(entry, price, self.clock())
         return verdicts
+
+    async def _prices(self, symbols: list[str]) -> dict[str, Decimal]:
+        """Last prices from one tickers call; a coin it does not list is asked for on its own."""
+        if not symbols:
+            return {}
+        try:
+            tickers = await self.exchange.tickers()
+        except Exception as exc:
+            log.warning("tickers failed, asking coin by coin: %s", exc)
+            tickers = {}
+        prices: dict[str, Decimal] = {}
+        for symbol in symbols:
+            ticker = tickers.get(symbol)
+            if ticker is None:
+                try:
+                    ticker = await self.exchange.ticker(symbol)
+                except Exception as exc:
+                    log.warning("no price for %s: %s", symbol, exc)
+                    continue
+            if ticker.last is not None:
+                prices[symbol] = ticker.last
+        return prices
+
+
+async def _latest_snapshots(symbols: list[str]) -> dict[str, IndicatorSnapshot]:
+    """The newest snapshot of each coin, in two queries. Snapshots are only ever appended, so the
+    newest is the one with the highest id."""
+    if not symbols:
+        return {}
+    newest = await IndicatorSnapshot.filter(symbol__in=symbols).annotate(newest=Max("id")) \
+        .group_by("symbol").values_list("newest", flat=True)
+    return {s.symbol: s for s in await IndicatorSnapshot.filter(id__in=list(newest))}
 
 
 def _load_state(data: dict[str, str | None]) -> TrackedState:
