@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from bot.db.models import AutoOrderDecision, WatchlistEntry
 from bot.domain.events import AutoOrderPlaced, AutoOrderRefused
-from bot.domain.money import ZERO, percent_of
+from bot.domain.instrument import Instrument
+from bot.domain.money import ZERO, percent_of, plain
 from bot.domain.order_rules import OrderCandidate, Refusal, RuleLimits, first_refusal
 from bot.domain.orders import OrderType, Side, make_client_oid
 from bot.exchange.base import Exchange, OrderRequest, OtocoRequest
@@ -24,6 +25,35 @@ from bot.services.events import EventBus
 
 log = logging.getLogger(__name__)
 FEE_HEADROOM = Decimal("1.005")     # the taker fee the exchange locks on top of a buy
+
+
+@dataclass(frozen=True)
+class BuyPlan:
+    """A buy that passed every rule: the limit on the tick, its quantity, and the protection levels
+    (before the exchange rounds them to its ticks)."""
+    price: Decimal
+    quantity: Decimal
+    stop_loss: Decimal
+    take_profit: Decimal
+
+
+def plan_buy(instrument: Instrument, price: Decimal, amount: Decimal, *, trade_enabled: bool,
+             open_buy_prices: tuple[Decimal, ...], last_order_price: Decimal | None, free_quote: Decimal,
+             limits: RuleLimits, stop_loss_percent: Decimal, take_profit_percent: Decimal) -> BuyPlan | Refusal:
+    """The order a BUY signal becomes, or the first rule that refuses it (pure; the backtest uses it too)."""
+    limit_price = instrument.round_price(price, Side.BUY)
+    quantity = instrument.floor_qty(amount / limit_price) if limit_price > 0 else ZERO
+    candidate = OrderCandidate(
+        symbol=instrument.symbol, price=limit_price, cost=quantity * limit_price * FEE_HEADROOM,
+        trade_enabled=trade_enabled, open_buy_prices=open_buy_prices, last_order_price=last_order_price,
+        free_quote=free_quote, quote=instrument.quote)
+    refusal = first_refusal(candidate, limits)
+    if refusal is None and quantity <= 0:
+        refusal = Refusal("amount_too_small", f"{plain(amount)} buys less than one quantity step")
+    if refusal is not None:
+        return refusal
+    return BuyPlan(limit_price, quantity, limit_price - percent_of(limit_price, stop_loss_percent),
+                   limit_price + percent_of(limit_price, take_profit_percent))
 
 
 @dataclass
@@ -35,33 +65,26 @@ class AutoOrderService:
     async def consider(self, entry: WatchlistEntry, price: Decimal, signal_time: datetime) -> AutoOrderDecision:
         """Place a buy for this BUY signal, or store and publish why not."""
         instrument = await self.exchange.instrument(entry.symbol)
-        limit_price = instrument.round_price(price, Side.BUY)
-        amount = Decimal(str(entry.amount_usd))
-        quantity = instrument.floor_qty(amount / limit_price) if limit_price > 0 else ZERO
         open_buys = [o for o in await self.exchange.open_orders(entry.symbol) if o.side is Side.BUY]
         last = await AutoOrderDecision.filter(symbol=entry.symbol, allowed=True, mode=self.exchange.mode) \
             .order_by("-decided_at", "-id").first()
         balances = await self.exchange.balances()
         free_quote = balances[instrument.quote].free if instrument.quote in balances else ZERO
-        candidate = OrderCandidate(
-            symbol=entry.symbol, price=limit_price, cost=quantity * limit_price * FEE_HEADROOM,
-            trade_enabled=entry.trade_enabled,
-            open_buy_prices=tuple(o.price for o in open_buys if o.price is not None),
-            last_order_price=last.price if last else None, free_quote=free_quote, quote=instrument.quote)
         # Model defaults come back as ints on unsaved-then-used rows: money math stays Decimal.
-        limits = RuleLimits(max_open_per_symbol=int(entry.max_open_orders),
-                            min_price_move_percent=Decimal(str(entry.min_price_move_percent)))
-        refusal = first_refusal(candidate, limits)
-        if refusal is None and quantity <= 0:
-            refusal = Refusal("amount_too_small", f"{entry.amount_usd} buys less than one quantity step")
-        if refusal is not None:
-            return await self._refuse(entry.symbol, limit_price, refusal)
+        plan = plan_buy(instrument, price, Decimal(str(entry.amount_usd)), trade_enabled=entry.trade_enabled,
+                        open_buy_prices=tuple(o.price for o in open_buys if o.price is not None),
+                        last_order_price=last.price if last else None, free_quote=free_quote,
+                        limits=RuleLimits(max_open_per_symbol=int(entry.max_open_orders),
+                                          min_price_move_percent=Decimal(str(entry.min_price_move_percent))),
+                        stop_loss_percent=Decimal(str(entry.stop_loss_percent)),
+                        take_profit_percent=Decimal(str(entry.take_profit_percent)))
+        if isinstance(plan, Refusal):
+            return await self._refuse(entry.symbol, instrument.round_price(price, Side.BUY), plan)
+        limit_price, quantity, stop, take = plan.price, plan.quantity, plan.stop_loss, plan.take_profit
 
         client_oid = make_client_oid("auto", self.exchange.mode, entry.symbol, signal_time.isoformat())
         request = OrderRequest(entry.symbol, Side.BUY, OrderType.LIMIT, client_oid, quantity=quantity,
                                price=limit_price)
-        stop = limit_price - percent_of(limit_price, Decimal(str(entry.stop_loss_percent)))
-        take = limit_price + percent_of(limit_price, Decimal(str(entry.take_profit_percent)))
         try:
             try:
                 await self.exchange.create_otoco(OtocoRequest(
