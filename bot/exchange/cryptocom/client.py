@@ -10,10 +10,11 @@ the retired paths (docs/cryptocom-exchange-v1.md, sections 5 and 11).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -123,19 +124,24 @@ class _CcxtClient(ccxt.cryptocom):  # type: ignore[misc]
 
 
 class _Pacer:
-    """At most one call per `interval` seconds for one method (a lock, so callers queue in order)."""
+    """At most one call per `interval` for one method, measured from the previous call's answer:
+    the exchange counts arrivals, and the answer is the latest point known to be after arrival."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._lock = asyncio.Lock()
-        self._last = 0.0
+        self._last = -float("inf")
 
-    async def wait(self) -> None:
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
         async with self._lock:
             delay = self._last + self.interval - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self._last = time.monotonic()
+            try:
+                yield
+            finally:
+                self._last = time.monotonic()
 
 
 class V1Transport:
@@ -189,9 +195,14 @@ class V1Transport:
                 await asyncio.sleep(delay)
 
     async def _once(self, method: str, params: dict[str, Any]) -> Any:
+        pacer = self._pacers.get(method)
+        if pacer is None:
+            return await self._request(method, params)
+        async with pacer.turn():
+            return await self._request(method, params)
+
+    async def _request(self, method: str, params: dict[str, Any]) -> Any:
         private = method.startswith("private/")
-        if method in self._pacers:
-            await self._pacers[method].wait()
         cost = _COSTS.get(method, 10 / 3 if private else 1)
         self.calls += 1
         try:

@@ -179,7 +179,7 @@ class CryptoComExchange:
         # The default window is only the last day, so ask for the span `limit` candles cover.
         if since_ms is None:
             end_ms = int(time.time() * 1000)
-            start_ms = end_ms - step * limit
+            start_ms = end_ms - step * (limit + 1)     # the newest candle is still open
         else:
             start_ms, end_ms = since_ms, since_ms + step * limit
         result = await self._transport.call("public/get-candlestick", {

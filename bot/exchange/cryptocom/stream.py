@@ -140,8 +140,8 @@ class UserOrderStream:
                 await self._poll(queue)
 
     async def _connected_session(self, session: aiohttp.ClientSession, queue: asyncio.Queue[OrderUpdate]) -> None:
-        async with session.ws_connect(self.ws_url, autoping=True, heartbeat=None,
-                                      receive_timeout=self.options.receive_timeout_seconds) as ws:
+        timeout = aiohttp.ClientWSTimeout(ws_receive=self.options.receive_timeout_seconds)
+        async with session.ws_connect(self.ws_url, autoping=True, heartbeat=None, timeout=timeout) as ws:
             await asyncio.sleep(self.options.connect_delay_seconds)
             await self._authenticate(ws, queue)
             await self._subscribe(ws, queue)
