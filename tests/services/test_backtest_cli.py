@@ -58,7 +58,8 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["NOPE_USDT"], "no 1h candles for NOPE_USDT in {dir}; 1h files there: BTC_USDT, ETH_USDT"),
-    (["BTC_USDT", "--timeframe", "5m"], "no 5m candles for BTC_USDT in {dir}; BTC_USDT has 1h, 4h; 5m files there: none"),
+    (["BTC_USDT", "--timeframe", "5m"],
+     "no 5m candles for BTC_USDT in {dir}; BTC_USDT has 1h, 4h; 5m files there: none"),
     (["BTC_USDT", "--timeframe", "hourly"], "unknown timeframe 'hourly'; e.g. 5m, 1h, 4h, 1d"),
     (["BTC_USDT", "--timeframe", "4h"], "{dir}/BTC_USDT-4h.csv has no candles"),
     (["BTC_USDT", "--from", "2024-02-30"], "--from '2024-02-30' is not a date; expected YYYY-MM-DD"),
