@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.db.models import AutoOrderDecision, WatchlistEntry
+from bot.domain.events import AutoOrderRefused
 from bot.domain.orders import Side
 from bot.exchange.paper import build_paper_exchange
 from bot.services.auto_orders import AutoOrderService
@@ -77,3 +78,31 @@ async def test_the_same_signal_never_places_twice(paper) -> None:
     again = await service.consider(coin, last * Decimal("0.97"), T0)   # a restart replays the same signal
     assert not again.allowed and again.rule == "exchange_refused"
     assert len([o for o in await paper.open_orders("ETH_USDT") if o.side is Side.BUY]) == 1
+
+
+async def test_a_placed_buy_is_protected_three_percent_each_side_from_its_first_fill(paper) -> None:
+    coin = await entry()
+    service = AutoOrderService(paper, EventBus())
+    last = (await paper.ticker("ETH_USDT")).last
+    decision = await service.consider(coin, last, T0)
+    assert decision.allowed
+    engine = await paper.engine()
+    buy = engine.get(client_oid=decision.client_oid)
+    legs = {leg.leg_role: leg for leg in engine.list_orders(buy.list_id)}
+    price, tick = buy.price, (await paper.instrument("ETH_USDT")).price_tick
+    assert legs["stop_loss"].trigger_price == (price * Decimal("0.97")).quantize(tick, rounding="ROUND_DOWN")
+    assert legs["take_profit"].price == (price * Decimal("1.03")).quantize(tick, rounding="ROUND_UP")
+    assert legs["stop_loss"].quantity == legs["take_profit"].quantity == buy.quantity
+    # The entry at the last price fills at once, so both exits are live before the next candle.
+    assert buy.status.value == "FILLED" and all(legs[r].is_live for r in ("stop_loss", "take_profit"))
+
+
+async def test_refusals_are_published_and_a_dust_amount_is_refused(paper) -> None:
+    events = EventBus()
+    service = AutoOrderService(paper, events)
+    last = (await paper.ticker("ETH_USDT")).last
+    dust = await service.consider(await entry(amount_usd=Decimal("0.01")), last, T0)
+    assert not dust.allowed and dust.rule == "amount_too_small"
+    refused = [e for e in events.published if isinstance(e, AutoOrderRefused)]
+    assert [(e.symbol, e.rule) for e in refused] == [("ETH_USDT", "amount_too_small")]
+    assert await paper.open_orders("ETH_USDT") == []
