@@ -5,6 +5,7 @@ for what actually went over the wire."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import re
 from collections.abc import Iterator
@@ -220,10 +221,8 @@ def test_recorded_limit_orders_are_on_tick_and_safe(wire_rig: tuple[asyncio.Abst
                                                     side: Side, quantity: Decimal, price: Decimal) -> None:
     loop, sim, exchange = wire_rig
     request = OrderRequest("BTC_USDT", side, OrderType.LIMIT, f"prop-{next(_oids)}", quantity=quantity, price=price)
-    try:
+    with contextlib.suppress(ExchangeError):     # refused or not, what was sent is what is checked
         loop.run_until_complete(exchange.create_order(request))
-    except ExchangeError:
-        pass            # refused or not, what was sent is what is checked
 
     [call] = [c for c in sim.calls_to("private/create-order") if c.params.get("client_oid") == request.client_oid]
     assert_wire_safe(call.params)
@@ -245,10 +244,8 @@ def test_recorded_trigger_orders_are_on_tick_and_safe(wire_rig: tuple[asyncio.Ab
     trigger = below if stop else above      # a SELL stop under the market, a take-profit over it
     oid = f"prop-t-{next(_oids)}"
     request = TriggerOrderRequest("BTC_USDT", Side.SELL, order_type, oid, quantity, trigger, trigger)
-    try:
+    with contextlib.suppress(ExchangeError):
         loop.run_until_complete(exchange.create_trigger_order(request))
-    except ExchangeError:
-        pass
 
     [call] = [c for c in sim.calls_to("private/advanced/create-order") if c.params.get("client_oid") == oid]
     assert not [c for c in sim.calls_to("private/create-order") if c.params.get("client_oid") == oid]
