@@ -457,3 +457,26 @@ async def test_without_a_ws_url_updates_come_from_polling_only(sim: SimulatorHan
     assert not [c for c in sim.calls if c.transport == "ws"]
     assert [u.order.status for u in seen if u.order.client_oid == "poll-1"] == [OrderStatus.ACTIVE,
                                                                                  OrderStatus.CANCELED]
+
+
+async def test_no_log_line_carries_the_api_key_or_secret(caplog: pytest.LogCaptureFixture) -> None:
+    key, secret = "distinctive-key-5f1c2e", "distinctive-secret-9a8b7c"
+    async with running_simulator(funded(api_key=key, api_secret=secret)) as keyed:
+        exchange = adapter(keyed)
+        caplog.set_level("DEBUG")
+        try:
+            async with collecting(exchange) as seen:
+                await exchange.create_order(limit_buy("log-1"))
+                keyed.faults.drop("private/create-order")
+                keyed.faults.force_code("private/user-balance", 40101)
+                await exchange.create_order(limit_buy("log-2"))
+                with pytest.raises(AuthenticationFailed) as caught:
+                    await exchange.balances()
+                await eventually(lambda: len({u.order.client_oid for u in seen}) == 2)
+        finally:
+            await exchange.close()
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    # ccxt's own request lines (bodies with "api_key") were captured, and masked.
+    assert any(r.name.endswith(".ccxt") and '"api_key":"********"' in r.getMessage() for r in caplog.records)
+    assert key not in logged and secret not in logged
+    assert key not in f"{caught.value!r} {exchange!r} {exchange.transport!r}"
