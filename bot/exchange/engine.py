@@ -163,10 +163,12 @@ class MatchingEngine(MatchingCore):
                                     trigger_price=trigger_price, post_only=post_only), advanced=advanced)
         self._check_caps(spec.symbol, 1)
         asset, amount = self._requirement(spec)
-        self._check_funds(asset, amount)
+        reserves = spec.order_type is not OrderType.MARKET and (self.trigger_orders_lock
+                                                               or not spec.order_type.is_trigger)
+        if reserves or spec.order_type is OrderType.MARKET:
+            self._check_funds(asset, amount)
         with self._collect():
-            order = self._commit(spec, now_ns, lock=(asset, amount) if spec.order_type is not OrderType.MARKET
-                                 else None)
+            order = self._commit(spec, now_ns, lock=(asset, amount) if reserves else None)
             self._on_arrival(order, now_ns)
         return order
 

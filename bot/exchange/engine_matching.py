@@ -27,6 +27,11 @@ class MatchingCore:
     instruments: dict[str, Instrument]
     maker_fee_percent: Decimal
     taker_fee_percent: Decimal
+    # crypto.com can take a buy's fee from the coin received; the paper exchange charges the quote.
+    buy_fee_in_base: bool = False
+    # Whether an untriggered trigger order reserves its funds. When it does not, the funds are
+    # checked when it fires, and a trigger that finds them gone is rejected (306).
+    trigger_orders_lock: bool = True
     slippage_percent: Decimal
     listeners: list[Callable[[EngineOrder], None]]
     _total: dict[str, Decimal]
@@ -169,6 +174,9 @@ class MatchingCore:
             assert order.price is not None
             self._execute(order, order.remaining, order.price, taker=False, now_ns=now_ns)   # resting: maker
             return
+        if not order.locked and not order.list_id and not self._can_fund(order):
+            self._finish(order, OrderStatus.REJECTED, "306", now_ns)
+            return
         order.triggered = True
         trigger = order.trigger_price
         assert trigger is not None
@@ -185,6 +193,11 @@ class MatchingCore:
         slip = self.slippage_percent / HUNDRED
         fill = trigger * (1 + slip) if order.side is Side.BUY else trigger * (1 - slip)
         self._execute(order, order.remaining, fill, taker=True, now_ns=now_ns)
+
+    def _can_fund(self, order: EngineOrder) -> bool:
+        asset, amount = self._requirement(order)
+        free = self._total.get(asset, ZERO) - self._locked_by_asset().get(asset, ZERO)
+        return free >= amount * order.remaining / order.quantity
 
     # --- settlement ---------------------------------------------------------------------------
 
@@ -208,7 +221,12 @@ class MatchingCore:
             else:
                 release = holder.locked if qty >= order.remaining else holder.locked * qty / order.remaining
             holder.locked -= release
-        if order.side is Side.BUY:
+        fee_currency = inst.quote
+        if order.side is Side.BUY and self.buy_fee_in_base:
+            fee, fee_currency = fee / price, inst.base
+            self._total[inst.quote] = self._total.get(inst.quote, ZERO) - value
+            self._total[inst.base] = self._total.get(inst.base, ZERO) + qty - fee
+        elif order.side is Side.BUY:
             self._total[inst.quote] = self._total.get(inst.quote, ZERO) - value - fee
             self._total[inst.base] = self._total.get(inst.base, ZERO) + qty
         else:
@@ -218,7 +236,7 @@ class MatchingCore:
         order.cumulative_value += value
         order.avg_price = order.cumulative_value / order.filled_quantity
         order.fee += fee
-        order.fee_currency = inst.quote
+        order.fee_currency = fee_currency
         order.update_time_ns = now_ns
         if order.remaining <= 0:
             self._finish(order, OrderStatus.FILLED, None, now_ns)

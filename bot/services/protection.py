@@ -209,10 +209,7 @@ class ProtectionService:
         if not native:
             try:
                 if stop is None:
-                    stop = await self.exchange.create_trigger_order(TriggerOrderRequest(
-                        symbol=group.symbol, side=Side.SELL, order_type=OrderType.STOP_LOSS,
-                        client_oid=group.stop_loss_client_oid or "", quantity=group.quantity,
-                        trigger_price=group.stop_loss_price))
+                    stop = await self._send_stop_leg(group, group.stop_loss_client_oid or "", group.quantity)
                     await self._step("stop_loss_sent")
             except ExchangeUnavailable as exc:
                 return await self._ambiguous(group, exc)
@@ -220,10 +217,8 @@ class ProtectionService:
                 return await self._fail(group, wanted, f"the stop-loss was refused: {exc.reason}")
             try:
                 if take is None:
-                    take = await self.exchange.create_order(OrderRequest(
-                        symbol=group.symbol, side=Side.SELL, order_type=OrderType.LIMIT,
-                        client_oid=group.take_profit_client_oid or "", quantity=group.quantity,
-                        price=group.take_profit_price))
+                    take = await self._send_take_profit_leg(group, group.take_profit_client_oid or "",
+                                                            group.quantity)
                     await self._step("take_profit_sent")
             except ExchangeUnavailable as exc:
                 return await self._ambiguous(group, exc)
@@ -235,6 +230,26 @@ class ProtectionService:
                 return ProtectionResult(group.id, GroupState.ACTIVE, group.quantity, False, exc.reason)
         await self._activate(group, native=bool(native), wanted=wanted)
         return ProtectionResult(group.id, GroupState(group.state), group.quantity, bool(native))
+
+    async def _send_stop_leg(self, group: OcoGroupRecord, client_oid: str, quantity: Decimal) -> Order:
+        return await self.exchange.create_trigger_order(TriggerOrderRequest(
+            symbol=group.symbol, side=Side.SELL, order_type=OrderType.STOP_LOSS, client_oid=client_oid,
+            quantity=quantity, trigger_price=group.stop_loss_price))
+
+    async def _send_take_profit_leg(self, group: OcoGroupRecord, client_oid: str, quantity: Decimal) -> Order:
+        """The take-profit of two linked legs waits as a trigger, not as a resting limit: a resting
+        sell would hold the very coins the stop-loss needs when it fires. When the market is
+        already past the target (229), a plain limit sell takes the profit at once."""
+        try:
+            return await self.exchange.create_trigger_order(TriggerOrderRequest(
+                symbol=group.symbol, side=Side.SELL, order_type=OrderType.TAKE_PROFIT_LIMIT, client_oid=client_oid,
+                quantity=quantity, trigger_price=group.take_profit_price, price=group.take_profit_price))
+        except InvalidOrder as exc:
+            if exc.code != "229":
+                raise
+        return await self.exchange.create_order(OrderRequest(
+            symbol=group.symbol, side=Side.SELL, order_type=OrderType.LIMIT, client_oid=client_oid,
+            quantity=quantity, price=group.take_profit_price))
 
     async def _send_native(self, group: OcoGroupRecord) -> bool:
         """True when the exchange accepted a native OCO; False when it does not offer one."""
@@ -340,6 +355,12 @@ class ProtectionService:
         exit_price = proceeds / sold if sold else (row.avg_price or ZERO)
         fees = sum((fee_in_quote(leg.fee, leg.fee_currency, base=instrument.base, quote=instrument.quote,
                                  price=leg.avg_price or exit_price) for leg in legs), ZERO)
+        entry = await self.repo.get(group.entry_exchange_order_id or "")
+        if entry is not None and entry.filled_quantity > 0 and entry.fee:
+            # The buy's fee belongs to the round trip, in proportion to the part sold.
+            entry_fee = fee_in_quote(entry.fee, entry.fee_currency, base=instrument.base, quote=instrument.quote,
+                                     price=entry.avg_price or group.entry_price)
+            fees += entry_fee * min(sold or row.filled_quantity, entry.filled_quantity) / entry.filled_quantity
         result = closed_pnl(quantity=sold or row.filled_quantity, entry_price=group.entry_price,
                             exit_price=exit_price, fees_in_quote=fees)
         group.state = next_state(state, GroupEvent.LEG_FILLED).value
@@ -400,13 +421,9 @@ class ProtectionService:
             return
         try:
             if other is OrderRole.STOP_LOSS:
-                await self.exchange.create_trigger_order(TriggerOrderRequest(
-                    symbol=group.symbol, side=Side.SELL, order_type=OrderType.STOP_LOSS, client_oid=new_oid,
-                    quantity=left, trigger_price=group.stop_loss_price))
+                await self._send_stop_leg(group, new_oid, left)
             else:
-                await self.exchange.create_order(OrderRequest(
-                    symbol=group.symbol, side=Side.SELL, order_type=OrderType.LIMIT, client_oid=new_oid,
-                    quantity=left, price=group.take_profit_price))
+                await self._send_take_profit_leg(group, new_oid, left)
         except ExchangeError as exc:
             await self.events.publish(ProtectionFailed(
                 group_id=group.id, symbol=group.symbol, wanted_quantity=left, protected_quantity=ZERO,

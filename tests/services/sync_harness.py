@@ -34,11 +34,12 @@ class Harness:
         return [e for e in self.events.published if isinstance(e, kind)]
 
 
-def build(exchange: Any, *, hook: StepHook | None = None, mode: str = "paper", **sync_options: Any) -> Harness:
+def build(exchange: Any, *, hook: StepHook | None = None, mode: str | None = None, **sync_options: Any) -> Harness:
     events = EventBus()
-    repo = OrderRepository(mode)
+    repo = OrderRepository(mode or exchange.mode)
     protection = ProtectionService(exchange, repo, events, step_hook=hook)
-    options: dict[str, Any] = {"history_min_interval_s": 0, **sync_options}
+    # Two days of back-fill unless a test asks for more: each day is a history request over HTTP.
+    options: dict[str, Any] = {"history_min_interval_s": 0, "backfill_days": 2, **sync_options}
     sync = SyncService(exchange, events, repo, protection, **options)
     return Harness(exchange, events, repo, protection, sync)
 

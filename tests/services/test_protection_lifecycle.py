@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -12,21 +13,21 @@ from bot.domain.events import OcoLegDone, OrderCanceled, OrderFilled, Protection
 from bot.domain.oco import GroupState
 from bot.domain.orders import OrderStatus, OrderType, Side
 from bot.exchange.base import OrderRequest
-from tests.services.stand_in_exchange import StandInExchange
-from tests.services.sync_harness import BTC, ETH, build, eventually
+from bot.exchange.simulator import SimulatorConfig
+from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
+from tests.services.sync_harness import build, eventually
 
 pytestmark = pytest.mark.sync
 D = Decimal
 
 
-def new_exchange(*, native_oco: bool = True, btc: Decimal = D(0)) -> StandInExchange:
-    exchange = StandInExchange({"BTC_USDT": BTC, "ETH_USDT": ETH}, {"USDT": D(100000), "BTC": btc},
-                               native_oco=native_oco)
-    exchange.set_price("BTC_USDT", D(100500))
-    return exchange
+def new_exchange(*, native_oco: bool = True, btc: Decimal = D(0), usdt: Decimal = D(100000),
+                 **options: Any) -> Any:
+    """The simulator (BTC_USDT at 100,500) through the live adapter."""
+    return simulated_exchange({"USDT": usdt, "BTC": btc}, native_oco=native_oco, **options)
 
 
-async def hand_buy(exchange: StandInExchange, qty: str = "0.01", price: str = "100000") -> str:
+async def hand_buy(exchange: SimulatedExchange, qty: str = "0.01", price: str = "100000") -> str:
     order = await exchange.create_order(OrderRequest(symbol="BTC_USDT", side=Side.BUY, order_type=OrderType.LIMIT,
                                                      client_oid=f"hand-{qty}-{price}", quantity=D(qty),
                                                      price=D(price)))
@@ -35,59 +36,63 @@ async def hand_buy(exchange: StandInExchange, qty: str = "0.01", price: str = "1
 
 @pytest.mark.parametrize("native", [True, False], ids=["native_oco", "two_linked_orders"])
 async def test_tp_fill_closes_group_and_cancels_sl(db: str, native: bool) -> None:
-    exchange = new_exchange(native_oco=native)
-    h = build(exchange)
-    await h.sync.run_cycle()                       # the bot begins watching
-    buy_id = await hand_buy(exchange)
-    await h.sync.run_cycle()                       # sees the buy open
-    exchange.set_price("BTC_USDT", D(100000))      # the buy fills
-    await h.sync.run_cycle()
+    async with new_exchange(native_oco=native) as exchange:
+        h = build(exchange)
+        await h.sync.run_cycle()                       # the bot begins watching
+        buy_id = await hand_buy(exchange)
+        await h.sync.run_cycle()                       # sees the buy open
+        exchange.set_price("BTC_USDT", D(100000))      # the buy fills
+        await h.sync.run_cycle()
 
-    placed = h.of(ProtectionPlaced)
-    assert len(placed) == 1
-    assert (placed[0].stop_loss_price, placed[0].take_profit_price) == (D(97000), D(103000))
-    assert placed[0].quantity == D("0.01") and placed[0].native_oco is native
-    assert [e.order_id for e in h.of(OrderFilled)] == [buy_id]
-    group = await OcoGroupRecord.get(entry_exchange_order_id=buy_id)
-    assert group.state == GroupState.ACTIVE
-    await h.sync.run_cycle()                       # legs now mirrored
-    legs = await OrderRecord.filter(oco_group_id=group.id).order_by("role")
-    assert [(leg.role, leg.status) for leg in legs] == [("stop_loss", "PENDING"), ("take_profit", "ACTIVE")]
+        placed = h.of(ProtectionPlaced)
+        assert len(placed) == 1
+        assert (placed[0].stop_loss_price, placed[0].take_profit_price) == (D(97000), D(103000))
+        assert placed[0].quantity == D("0.01") and placed[0].native_oco is native
+        assert [e.order_id for e in h.of(OrderFilled)] == [buy_id]
+        group = await OcoGroupRecord.get(entry_exchange_order_id=buy_id)
+        assert group.state == GroupState.ACTIVE
+        await h.sync.run_cycle()                       # legs now mirrored
+        legs = await OrderRecord.filter(oco_group_id=group.id).order_by("role")
+        # Native: the take-profit is the OCO's resting limit. Linked: both legs wait as triggers.
+        take_status = "ACTIVE" if native else "PENDING"
+        assert [(leg.role, leg.status) for leg in legs] == [("stop_loss", "PENDING"), ("take_profit", take_status)]
 
-    exchange.set_price("BTC_USDT", D(103000))      # TP fills
-    await h.sync.run_cycle()
+        exchange.set_price("BTC_USDT", D(103000))      # TP fills
+        await h.sync.run_cycle()
 
-    done = h.of(OcoLegDone)
-    assert len(done) == 1 and done[0].leg == "take_profit" and done[0].sibling_canceled
-    assert done[0].pnl == D("30.00") and done[0].exit_price == D(103000)
-    await h.sync.run_cycle()
-    stop = await OrderRecord.get(client_oid=group.stop_loss_client_oid)
-    assert stop.status == OrderStatus.CANCELED
-    assert (await OcoGroupRecord.get(id=group.id)).state == GroupState.CLOSED
-    assert any(e.role == "stop_loss" for e in h.of(OrderCanceled))
-    assert not h.of(ProtectionFailed)
+        done = h.of(OcoLegDone)
+        assert len(done) == 1 and done[0].leg == "take_profit" and done[0].sibling_canceled
+        # 30 gained, less the buy's maker fee (2.50) and the take-profit's: maker 2.575 as the OCO's
+        # resting limit, taker 5.15 as a triggered take-profit-limit.
+        assert done[0].pnl == (D("24.925") if native else D("22.35")) and done[0].exit_price == D(103000)
+        await h.sync.run_cycle()
+        stop = await OrderRecord.get(client_oid=group.stop_loss_client_oid)
+        assert stop.status == OrderStatus.CANCELED
+        assert (await OcoGroupRecord.get(id=group.id)).state == GroupState.CLOSED
+        assert any(e.role == "stop_loss" for e in h.of(OrderCanceled))
+        assert not h.of(ProtectionFailed)
 
 
 async def test_stream_cancels_sibling_without_waiting_for_the_sync(db: str) -> None:
-    exchange = new_exchange(native_oco=False)
-    h = build(exchange)
-    await h.sync.run_cycle()
-    stream = asyncio.create_task(h.sync.follow_order_stream())
-    try:
-        await asyncio.sleep(0)
-        await hand_buy(exchange)
-        exchange.set_price("BTC_USDT", D(100000))
-        await eventually(lambda: _has(h, ProtectionPlaced))
-        await asyncio.sleep(0.05)
-        exchange.set_price("BTC_USDT", D(103000))
-        await eventually(lambda: _has(h, OcoLegDone))
-        group = await OcoGroupRecord.first()
-        assert group is not None
-        stop = await exchange.order_detail(client_oid=group.stop_loss_client_oid)
-        assert stop is not None and stop.status is OrderStatus.CANCELED
-    finally:
-        stream.cancel()
-        await asyncio.gather(stream, return_exceptions=True)
+    async with new_exchange(native_oco=False, websocket=True) as exchange:
+        h = build(exchange)
+        await h.sync.run_cycle()
+        stream = asyncio.create_task(h.sync.follow_order_stream())
+        try:
+            await asyncio.sleep(0)
+            await hand_buy(exchange)
+            exchange.set_price("BTC_USDT", D(100000))
+            await eventually(lambda: _has(h, ProtectionPlaced))
+            await asyncio.sleep(0.05)
+            exchange.set_price("BTC_USDT", D(103000))
+            await eventually(lambda: _has(h, OcoLegDone))
+            group = await OcoGroupRecord.first()
+            assert group is not None
+            stop = await exchange.order_detail(client_oid=group.stop_loss_client_oid)
+            assert stop is not None and stop.status is OrderStatus.CANCELED
+        finally:
+            stream.cancel()
+            await asyncio.gather(stream, return_exceptions=True)
 
 
 async def _has(h, kind) -> bool:  # type: ignore[no-untyped-def]
@@ -95,72 +100,94 @@ async def _has(h, kind) -> bool:  # type: ignore[no-untyped-def]
 
 
 async def test_hand_buy_with_sells_locking_part_protects_only_the_free_part(db: str) -> None:
-    exchange = new_exchange()
-    h = build(exchange)
-    await h.sync.run_cycle()
-    await hand_buy(exchange, qty="1")
-    await h.sync.run_cycle()
-    exchange.set_price("BTC_USDT", D(100000))      # 1 BTC bought
-    hand_sell = await exchange.create_order(OrderRequest(   # and 0.4 of it put up for sale by hand at once
-        symbol="BTC_USDT", side=Side.SELL, order_type=OrderType.LIMIT, client_oid="hand-sell",
-        quantity=D("0.4"), price=D(150000)))
-    await h.sync.run_cycle()
+    async with new_exchange(usdt=D(200000)) as exchange:
+        h = build(exchange)
+        await h.sync.run_cycle()
+        await hand_buy(exchange, qty="1")
+        await h.sync.run_cycle()
+        exchange.set_price("BTC_USDT", D(100000))      # 1 BTC bought
+        hand_sell = await exchange.create_order(OrderRequest(   # and 0.4 of it put up for sale by hand at once
+            symbol="BTC_USDT", side=Side.SELL, order_type=OrderType.LIMIT, client_oid="hand-sell",
+            quantity=D("0.4"), price=D(150000)))
+        await h.sync.run_cycle()
 
-    placed = h.of(ProtectionPlaced)
-    assert len(placed) == 1 and placed[0].quantity == D("0.6")
-    failed = h.of(ProtectionFailed)
-    assert len(failed) == 1
-    assert failed[0].wanted_quantity == D(1) and failed[0].protected_quantity == D("0.6")
-    assert hand_sell.order_id in failed[0].reason
-    assert "create_order" not in exchange.calls[exchange.calls.index("create_oco") + 1:]   # nothing more sent
+        placed = h.of(ProtectionPlaced)
+        assert len(placed) == 1 and placed[0].quantity == D("0.6")
+        failed = h.of(ProtectionFailed)
+        assert len(failed) == 1
+        assert failed[0].wanted_quantity == D(1) and failed[0].protected_quantity == D("0.6")
+        assert hand_sell.order_id in failed[0].reason
+        assert "create_order" not in exchange.calls[exchange.calls.index("create_oco") + 1:]   # nothing more sent
 
 
 async def test_fills_found_by_the_first_sync_never_place_orders(db: str) -> None:
-    exchange = new_exchange()
-    await hand_buy(exchange, qty="0.5")
-    exchange.set_price("BTC_USDT", D(100000))      # filled before the bot ever looked
-    h = build(exchange)
-    await h.sync.run_cycle()
-    await h.sync.run_cycle()
-    assert await OrderRecord.filter(status="FILLED").count() == 1
-    assert "create_oco" not in exchange.calls and not h.of(ProtectionPlaced) and not h.of(OrderFilled)
-    from bot.services.portfolio import PortfolioService
+    async with new_exchange() as exchange:
+        await hand_buy(exchange, qty="0.5")
+        exchange.set_price("BTC_USDT", D(100000))      # filled before the bot ever looked
+        h = build(exchange)
+        await h.sync.run_cycle()
+        await h.sync.run_cycle()
+        assert await OrderRecord.filter(status="FILLED").count() == 1
+        assert "create_oco" not in exchange.calls and not h.of(ProtectionPlaced) and not h.of(OrderFilled)
+        from bot.services.portfolio import PortfolioService
 
-    unprotected = await PortfolioService("paper").unprotected()
-    assert [(p.asset, p.quantity, p.value_at_risk_usd) for p in unprotected] == [("BTC", D("0.5"), D("50000.00"))]
+        unprotected = await PortfolioService(exchange.mode).unprotected()
+        assert [(p.asset, p.quantity, p.value_at_risk_usd) for p in unprotected] == [("BTC", D("0.5"), D("50000.00"))]
 
 
 async def test_partial_tp_fill_shrinks_the_stop_loss(db: str) -> None:
-    exchange = new_exchange(native_oco=False)
-    h = build(exchange)
-    await h.sync.run_cycle()
-    await hand_buy(exchange, qty="1")
-    await h.sync.run_cycle()
-    exchange.set_price("BTC_USDT", D(100000))
-    await h.sync.run_cycle()
-    group = await OcoGroupRecord.first()
-    assert group is not None
-    take = await exchange.order_detail(client_oid=group.take_profit_client_oid)
-    assert take is not None
-    exchange.fill(take.order_id, D("0.3"))
-    await h.sync.run_cycle()
-    open_stops = [o for o in await exchange.open_orders() if o.order_type is OrderType.STOP_LOSS]
-    assert [o.quantity for o in open_stops] == [D("0.7")]
-    exchange.set_price("BTC_USDT", D(96000))      # the reduced stop triggers
-    await h.sync.run_cycle()
-    assert [e.leg for e in h.of(OcoLegDone)] == ["stop_loss"]
-    assert not [o for o in await exchange.open_orders()]
+    async with new_exchange(native_oco=False, usdt=D(200000)) as exchange:
+        h = build(exchange)
+        await h.sync.run_cycle()
+        await hand_buy(exchange, qty="1")
+        await h.sync.run_cycle()
+        exchange.set_price("BTC_USDT", D(100000))
+        await h.sync.run_cycle()
+        group = await OcoGroupRecord.first()
+        assert group is not None
+        take = await exchange.order_detail(client_oid=group.take_profit_client_oid)
+        assert take is not None
+        exchange.fill(take.order_id, D("0.3"))
+        await h.sync.run_cycle()
+        open_stops = [o for o in await exchange.open_orders() if o.order_type is OrderType.STOP_LOSS]
+        assert [o.quantity for o in open_stops] == [D("0.7")]
+        exchange.set_price("BTC_USDT", D(96000))      # the reduced stop triggers
+        await h.sync.run_cycle()
+        assert [e.leg for e in h.of(OcoLegDone)] == ["stop_loss"]
+        assert not [o for o in await exchange.open_orders()]
 
 
 async def test_fee_taken_from_the_bought_coin_is_no_shortfall(db: str) -> None:
-    exchange = StandInExchange({"BTC_USDT": BTC}, {"USDT": D(100000)}, buy_fee_rate=D("0.001"))
-    exchange.set_price("BTC_USDT", D(100500))
-    h = build(exchange)
-    await h.sync.run_cycle()
-    await hand_buy(exchange, qty="0.1")
-    await h.sync.run_cycle()
-    exchange.set_price("BTC_USDT", D(100000))
-    await h.sync.run_cycle()
-    placed = h.of(ProtectionPlaced)
-    assert [p.quantity for p in placed] == [D("0.0999")]      # 0.1 bought, 0.0001 BTC fee
-    assert not h.of(ProtectionFailed)
+    def fee_in_coin(config: SimulatorConfig) -> None:
+        config.buy_fee_in_base = True
+        config.maker_fee_percent = D("0.1")
+
+    async with simulated_exchange({"USDT": D(100000)}, configure=fee_in_coin) as exchange:
+        h = build(exchange)
+        await h.sync.run_cycle()
+        await hand_buy(exchange, qty="0.1")
+        await h.sync.run_cycle()
+        exchange.set_price("BTC_USDT", D(100000))
+        await h.sync.run_cycle()
+        placed = h.of(ProtectionPlaced)
+        assert [p.quantity for p in placed] == [D("0.0999")]      # 0.1 bought, 0.0001 BTC fee
+        assert not h.of(ProtectionFailed)
+
+
+async def test_linked_legs_where_stops_reserve_keep_the_stop_and_report_the_take_profit(db: str) -> None:
+    def reserving(config: SimulatorConfig) -> None:
+        config.trigger_orders_lock = True
+
+    async with simulated_exchange({"USDT": D(100000)}, native_oco=False, configure=reserving) as exchange:
+        h = build(exchange)
+        await h.sync.run_cycle()
+        await hand_buy(exchange, qty="0.01")
+        await h.sync.run_cycle()
+        exchange.set_price("BTC_USDT", D(100000))
+        for _ in range(3):
+            await h.sync.run_cycle()
+        open_sells = [o for o in await exchange.open_orders() if o.side is Side.SELL]
+        assert [(o.order_type, o.quantity) for o in open_sells] == [(OrderType.STOP_LOSS, D("0.01"))]
+        failures = h.of(ProtectionFailed)
+        assert len(failures) == 1 and "take-profit was refused" in failures[0].reason
+        assert exchange.exchange_calls("private/advanced/create-order") == 2      # SL, then the TP once

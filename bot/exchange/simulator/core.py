@@ -77,6 +77,8 @@ class SimulatorConfig:
     max_open_per_symbol: int = 200
     max_open_total: int = 1000
     history_retention_days: int = 183
+    buy_fee_in_base: bool = False                          # a buy's fee taken from the coin received
+    trigger_orders_lock: bool = True                       # untriggered stops reserve their funds
 
     @staticmethod
     def generated_credentials() -> tuple[str, str]:
@@ -129,6 +131,8 @@ class Simulator:
                                      slippage_percent=self.config.slippage_percent,
                                      max_open_per_symbol=self.config.max_open_per_symbol,
                                      max_open_total=self.config.max_open_total)
+        self.engine.buy_fee_in_base = self.config.buy_fee_in_base
+        self.engine.trigger_orders_lock = self.config.trigger_orders_lock
         prices = self.config.prices if self.config.prices is not None else {
             s: p for s, p in DEFAULT_PRICES.items() if s in instruments}
         for symbol, price in prices.items():
