@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--to", dest="date_to", default=None)
     bt.add_argument("--data", default=None, help="candle CSV folder (default: MARKET_DATA=replay:DIR)")
     bt.add_argument("--output", default=None, help="equity-curve PNG path")
+    bt.add_argument("--amount", default=None, help="USD per automatic buy (default 100)")
     return parser
 
 

@@ -10,32 +10,31 @@ from bot.db.models import OcoGroupRecord
 from bot.domain.orders import OrderType, Side
 from bot.exchange.base import OrderRequest
 from bot.services.oco_health import OcoHealthService
-from tests.services.stand_in_exchange import StandInExchange
-from tests.services.sync_harness import BTC, build
+from tests.services.sim_exchange import simulated_exchange
+from tests.services.sync_harness import build
 
 pytestmark = pytest.mark.sync
 D = Decimal
 
 
 async def test_hand_canceled_take_profit_shows_as_incomplete_group(db: str) -> None:
-    exchange = StandInExchange({"BTC_USDT": BTC}, {"USDT": D(100000), "BTC": D(2)}, native_oco=False)
-    exchange.set_price("BTC_USDT", D(100500))
-    h = build(exchange)
-    await h.sync.run_cycle()
-    await exchange.create_order(OrderRequest(symbol="BTC_USDT", side=Side.BUY, order_type=OrderType.LIMIT,
-                                             client_oid="b", quantity=D("0.1"), price=D(100000)))
-    await h.sync.run_cycle()
-    exchange.set_price("BTC_USDT", D(100000))
-    await h.sync.run_cycle()
-    await h.sync.run_cycle()
-    health = await OcoHealthService("paper").check()
-    assert health.ok and health.active_groups == 1
-    assert [(p.asset, p.quantity) for p in health.unprotected] == [("BTC", D(2))]   # held before watching
+    async with simulated_exchange({"USDT": D(100000), "BTC": D(2)}, native_oco=False) as exchange:
+        h = build(exchange)
+        await h.sync.run_cycle()
+        await exchange.create_order(OrderRequest(symbol="BTC_USDT", side=Side.BUY, order_type=OrderType.LIMIT,
+                                                 client_oid="b", quantity=D("0.1"), price=D(100000)))
+        await h.sync.run_cycle()
+        exchange.set_price("BTC_USDT", D(100000))
+        await h.sync.run_cycle()
+        await h.sync.run_cycle()
+        health = await OcoHealthService(exchange.mode).check()
+        assert health.ok and health.active_groups == 1
+        assert [(p.asset, p.quantity) for p in health.unprotected] == [("BTC", D(2))]   # held before watching
 
-    group = await OcoGroupRecord.first()
-    assert group is not None
-    await exchange.cancel_order(symbol="BTC_USDT", client_oid=group.take_profit_client_oid)   # by hand
-    await h.sync.run_cycle()
-    health = await OcoHealthService("paper").check()
-    assert [i.kind for i in health.issues] == ["incomplete_group"]
-    assert health.issues[0].group_id == group.id
+        group = await OcoGroupRecord.first()
+        assert group is not None
+        await exchange.cancel_order(symbol="BTC_USDT", client_oid=group.take_profit_client_oid)   # by hand
+        await h.sync.run_cycle()
+        health = await OcoHealthService(exchange.mode).check()
+        assert [i.kind for i in health.issues] == ["incomplete_group"]
+        assert health.issues[0].group_id == group.id
