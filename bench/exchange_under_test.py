@@ -1,5 +1,5 @@
-"""The exchange the benchmarks drive: the crypto.com simulator through the live adapter when it is
-available, else the in-memory stand-in from the tests (the output says which)."""
+"""The exchange the benchmarks drive: the crypto.com v1 simulator on a loopback port, reached through
+the live adapter (ccxt signing, the advanced endpoints, the user WebSocket), as a real account is."""
 
 from __future__ import annotations
 
@@ -9,67 +9,67 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
+from bot.domain.orders import OrderStatus
+from bot.exchange.cryptocom import CryptoComExchange
+from bot.exchange.cryptocom.exchange import CryptoComOptions
+from bot.exchange.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+
 DAY = 86_400 * 10**9
-
-
-def simulator_available() -> bool:
-    # The harness that starts the simulator and points the live adapter at it is written once
-    # both exist (bench/simulator_harness.py); until then the stand-in is used.
-    import importlib.util
-
-    needed = ("bench.simulator_harness", "bot.exchange.cryptocom", "bot.exchange.simulator")
-    try:
-        return all(importlib.util.find_spec(name) is not None for name in needed)
-    except ImportError:
-        return False
+DESCRIPTION = "crypto.com simulator over loopback via the live adapter"
+# The exchange's own pacing of history requests (1/s) would measure the limit, not the bot.
+OPTIONS = CryptoComOptions(history_interval_seconds=0, ws_connect_delay_seconds=0, poll_interval_seconds=1.0,
+                           lookup_delay_seconds=0.02)
 
 
 @contextlib.asynccontextmanager
-async def seeded_exchange(kind: str, size: int) -> AsyncIterator[tuple[Any, Callable[[], list[str]]]]:
-    """An exchange holding `size` final orders spread over 180 days, and a function listing its calls."""
-    if kind == "simulator" or (kind == "auto" and simulator_available()):
-        from bench.simulator_harness import simulator_exchange
+async def _adapter(config: SimulatorConfig, *, websocket: bool,
+                   poll_interval: float = 1.0) -> AsyncIterator[tuple[CryptoComExchange, SimulatorHandle]]:
+    async with running_simulator(config) as sim:
+        options = CryptoComOptions(**{**OPTIONS.__dict__, "poll_interval_seconds": poll_interval})
+        adapter = CryptoComExchange(sim.api_key, sim.api_secret, api_url=sim.rest_url,
+                                    ws_url=sim.ws_url if websocket else "", live_trading=True, options=options)
+        try:
+            yield adapter, sim
+        finally:
+            await adapter.close()
 
-        async with simulator_exchange(seed_history=size) as (exchange, calls):
-            yield exchange, calls
-        return
-    from tests.services.stand_in_exchange import StandInExchange
-    from tests.services.sync_harness import BTC
 
-    print(f"[{size:,}] exchange: in-memory stand-in (simulator not available)")
-    exchange = StandInExchange({"BTC_USDT": BTC}, {"USDT": Decimal(1000), "BTC": Decimal(1)})
-    exchange.set_price("BTC_USDT", Decimal(100000))
-    now = time.time_ns()
-    exchange.seed_history(size, symbol="BTC_USDT", start_ns=now - 180 * DAY, end_ns=now - 60 * 10**9)
-    yield exchange, lambda: list(exchange.calls)
+@contextlib.asynccontextmanager
+async def seeded_exchange(size: int) -> AsyncIterator[tuple[Any, Callable[[], list[str]]]]:
+    """An account holding `size` final orders spread over 180 days, and a function listing the
+    v1 methods the simulator has received so far."""
+    config = SimulatorConfig(balances={"USDT": Decimal(1000), "BTC": Decimal(1)}, rate_limits=False)
+    async with _adapter(config, websocket=False) as (adapter, sim):
+        sim.set_price("BTC_USDT", Decimal(100000))
+        now = time.time_ns()
+        sim.seed_history(size, symbol="BTC_USDT", start_ns=now - 180 * DAY, end_ns=now - 60 * 10**9)
+        yield adapter, lambda: [c.method for c in sim.calls]
 
 
 class Controls:
     """What a benchmark does to the market behind the exchange: move the price, read an order's status."""
 
-    def __init__(self, set_price: Callable[[str, Decimal], Any], status_of: Callable[[str], Any]) -> None:
-        self.set_price = set_price
-        self.status_of = status_of
+    def __init__(self, sim: SimulatorHandle) -> None:
+        self.sim = sim
+
+    def set_price(self, symbol: str, price: Decimal) -> None:
+        self.sim.set_price(symbol, price)
+
+    def status_of(self, client_oid: str) -> OrderStatus | None:
+        order = self.sim.engine.get(client_oid=client_oid)
+        return None if order is None else order.status
 
 
 @contextlib.asynccontextmanager
-async def controlled_exchange(kind: str, *, native_oco: bool,
+async def controlled_exchange(*, native_oco: bool, websocket: bool, poll_interval: float = 1.0,
                               usdt: Decimal = Decimal(10_000_000)) -> AsyncIterator[tuple[Any, Controls, str]]:
-    """An exchange with a BTC_USDT market the caller moves; yields (exchange, controls, description)."""
-    if kind == "simulator" or (kind == "auto" and simulator_available()):
-        from bench.simulator_harness import simulator_controlled
-
-        async with simulator_controlled(native_oco=native_oco, usdt=usdt) as (exchange, controls):
-            yield exchange, controls, "crypto.com simulator over loopback via the live adapter"
-        return
-    from tests.services.stand_in_exchange import StandInExchange
-    from tests.services.sync_harness import BTC
-
-    exchange = StandInExchange({"BTC_USDT": BTC}, {"USDT": usdt}, native_oco=native_oco)
-    exchange.set_price("BTC_USDT", Decimal(100000))
-
-    def status_of(client_oid: str) -> Any:
-        order_id = exchange.by_oid.get(client_oid)
-        return None if order_id is None else exchange.orders[order_id].status
-
-    yield exchange, Controls(exchange.set_price, status_of), "in-memory stand-in (simulator not available)"
+    """An account with a BTC_USDT market the caller moves; yields (exchange, controls, description).
+    Without native OCO the protection is two linked trigger legs, which needs stops that reserve
+    nothing until they fire."""
+    config = SimulatorConfig(balances={"USDT": usdt}, rate_limits=False, trigger_orders_lock=native_oco)
+    async with _adapter(config, websocket=websocket, poll_interval=poll_interval) as (adapter, sim):
+        sim.set_price("BTC_USDT", Decimal(100000))
+        if not native_oco:
+            for method in ("private/advanced/create-oco", "private/advanced/create-otoco"):
+                sim.faults.force_code(method, "40002", times=None)
+        yield adapter, Controls(sim), DESCRIPTION + (" (user WebSocket)" if websocket else " (polling only)")

@@ -54,12 +54,13 @@ async def wait_until(check, timeout: float = 30.0, step: float = 0.001):  # type
         await asyncio.sleep(step)
 
 
-async def run(mode: str, groups: int, poll_interval: float, kind: str) -> tuple[list[float], str]:
+async def run(mode: str, groups: int, poll_interval: float) -> tuple[list[float], str]:
     latencies: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         await init_db(f"sqlite://{tmp}/bench.sqlite3")
         try:
-            async with controlled_exchange(kind, native_oco=False) as (exchange, controls, description):
+            async with controlled_exchange(native_oco=False, websocket=mode == "websocket",
+                                           poll_interval=poll_interval) as (exchange, controls, description):
                 events = EventBus()
                 repo = OrderRepository(exchange.mode)
                 sync = SyncService(exchange, events, repo, ProtectionService(exchange, repo, events),
@@ -115,10 +116,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--groups", type=int, default=50)
     parser.add_argument("--poll-interval", type=float, default=1.0, help="seconds between sync cycles")
-    parser.add_argument("--exchange", default="auto", help="simulator | standin | auto")
     args = parser.parse_args()
     for mode in ("websocket", "polling"):
-        latencies, description = await run(mode, args.groups, args.poll_interval, args.exchange)
+        latencies, description = await run(mode, args.groups, args.poll_interval)
         print(f"{mode:>9}: {len(latencies)} groups, median {statistics.median(latencies) * 1000:.1f} ms, "
               f"p99 {p99(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms  [{description}"
               + (f"; sync every {args.poll_interval:g} s" if mode == "polling" else "") + "]")

@@ -55,11 +55,11 @@ class Timed:
         return call
 
 
-async def measure(size: int, kind: str) -> dict[str, object]:
+async def measure(size: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         await init_db(f"sqlite://{tmp}/bench.sqlite3")
         try:
-            async with seeded_exchange(kind, size) as (raw_exchange, calls):
+            async with seeded_exchange(size) as (raw_exchange, calls):
                 exchange = Timed(raw_exchange)
                 events = EventBus()
                 repo = OrderRepository(exchange.mode)
@@ -90,10 +90,9 @@ async def measure(size: int, kind: str) -> dict[str, object]:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100,1000,10000,100000")
-    parser.add_argument("--exchange", default="auto", help="simulator | standin | auto")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    results = [await measure(size, args.exchange) for size in sizes]
+    results = [await measure(size) for size in sizes]
     print(f"{'stored orders':>14} {'first sync s':>13} {'cycle s':>9} {'bot-side s':>11} {'calls/cycle':>12} "
           f"{'history calls':>14}  calls")
     for r in results:
