@@ -66,7 +66,9 @@ class ProtectionFailed(Event):
     symbol: str
     wanted_quantity: Decimal
     protected_quantity: Decimal
-    reason: str                # plain language; never silent
+    reason: str                # plain language (English, for logs); never silent
+    reason_key: str = ""       # bot.domain.reasons.TEMPLATES key: what each user reads, translated
+    reason_args: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from bot.domain.instrument import Instrument
 from bot.domain.money import ZERO, percent_of, plain
 from bot.domain.orders import Side
+from bot.domain.reasons import Reason
 
 DEFAULT_STOP_LOSS_PERCENT = Decimal(3)
 DEFAULT_TAKE_PROFIT_PERCENT = Decimal(3)
@@ -68,10 +69,14 @@ class ProtectionPlan:
     entry_price: Decimal
     stop_loss_price: Decimal
     take_profit_price: Decimal
-    shortfall_reason: str | None   # set when quantity < wanted_quantity
+    shortfall: Reason | None = None   # why quantity < wanted_quantity (None when it is not)
 
     @property
-    def shortfall(self) -> Decimal:
+    def shortfall_reason(self) -> str | None:
+        return self.shortfall.text if self.shortfall is not None else None
+
+    @property
+    def missing_quantity(self) -> Decimal:
         return self.wanted_quantity - self.quantity
 
     @property
@@ -94,23 +99,24 @@ def plan_protection(instrument: Instrument, *, filled_quantity: Decimal, entry_p
     wanted = instrument.floor_qty(filled_quantity)
     sellable = instrument.floor_qty(max(ZERO, min(wanted, free_quantity)))
     sells = list(open_sells)
-    reason: str | None = None
+    reason: Reason | None = None
     if sellable < wanted:
         locked = covered_quantity(sells)
         if locked > 0:
             ids = ", ".join(s.order_id for s in sells[:5]) + (" …" if len(sells) > 5 else "")
-            reason = (f"only {plain(sellable)} {instrument.base} free: {plain(locked)} {instrument.base} "
-                      f"already locked by open sell orders ({ids})")
+            reason = Reason.of("shortfall_locked", free=plain(sellable), asset=instrument.base,
+                               locked=plain(locked), orders=ids)
         else:
-            reason = f"only {plain(sellable)} {instrument.base} free of {plain(wanted)} bought"
+            reason = Reason.of("shortfall_free", free=plain(sellable), asset=instrument.base, wanted=plain(wanted))
     quantity = sellable
     if quantity > 0 and instrument.min_notional > 0 and quantity * prices.stop_loss < instrument.min_notional:
-        reason = (f"{plain(quantity)} {instrument.base} at {plain(prices.stop_loss)} is below the exchange's "
-                  f"minimum order of {plain(instrument.min_notional)} {instrument.quote}")
+        reason = Reason.of("below_minimum", quantity=plain(quantity), asset=instrument.base,
+                           price=plain(prices.stop_loss), minimum=plain(instrument.min_notional),
+                           quote=instrument.quote)
         quantity = ZERO
     return ProtectionPlan(symbol=instrument.symbol, wanted_quantity=wanted, quantity=quantity,
                           entry_price=entry_price, stop_loss_price=prices.stop_loss,
-                          take_profit_price=prices.take_profit, shortfall_reason=reason)
+                          take_profit_price=prices.take_profit, shortfall=reason)
 
 
 def remaining_for_sibling(group_quantity: Decimal, filled_by_leg: Decimal, instrument: Instrument) -> Decimal:

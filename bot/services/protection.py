@@ -38,6 +38,7 @@ from bot.domain.protection import (
     plan_protection,
     remaining_for_sibling,
 )
+from bot.domain.reasons import Reason
 from bot.exchange.base import Exchange, OcoRequest, OrderRequest, TriggerOrderRequest
 from bot.exchange.errors import (
     ExchangeError,
@@ -69,6 +70,11 @@ class ProtectionResult:
     reason: str | None = None
 
 
+def _exchange_args(exc: ExchangeError) -> dict[str, str]:
+    """The exchange's refusal as reason values: the notifier words known codes in each language."""
+    return {"exchange": exc.reason, "code": exc.code or ""}
+
+
 class ProtectionService:
     def __init__(self, exchange: Exchange, repository: OrderRepository, events: EventBus, *,
                  prefer_native_oco: bool = True, step_hook: StepHook | None = None) -> None:
@@ -79,6 +85,8 @@ class ProtectionService:
         self._step_hook = step_hook
         self._lock = asyncio.Lock()
         self._instruments: dict[str, Instrument] = {}
+        # The planner's detailed shortfall reason, until the group is activated (lost on a restart).
+        self._plan_reasons: dict[str, Reason] = {}
 
     @property
     def mode(self) -> str:
@@ -136,14 +144,14 @@ class ProtectionService:
             sells = [OpenSell(o.order_id, o.remaining_quantity, o.list_id)
                      for o in await self.exchange.open_orders(entry.symbol) if o.side is Side.SELL]
         plan = None
-        reason: str | None = None
+        reason: Reason | None = None
         if entry_price is None or entry_price <= 0:
-            reason = "the buy has no fill price to put the stop-loss and take-profit around"
+            reason = Reason.of("no_fill_price")
         else:
             plan = plan_protection(instrument, filled_quantity=bought, entry_price=entry_price,
                                    free_quantity=free, open_sells=sells, stop_loss_percent=stop_pct,
                                    take_profit_percent=take_pct)
-            reason = plan.shortfall_reason
+            reason = plan.shortfall
         await self._step("planned")
         places = plan is not None and plan.places_anything
         group = await OcoGroupRecord.create(
@@ -156,12 +164,12 @@ class ProtectionService:
             stop_loss_client_oid=leg_client_oid(group_id, OrderRole.STOP_LOSS),
             take_profit_client_oid=leg_client_oid(group_id, OrderRole.TAKE_PROFIT),
             # With a shortfall the plan's reason is kept: it names the orders that lock the rest.
-            failure_reason=(reason or "")[:255] or None)
+            failure_reason=(reason.text if reason else "")[:255] or None)
+        if reason is not None:
+            self._plan_reasons[group_id] = reason
         await self._step("group_saved")
         if not places:
-            await self.events.publish(ProtectionFailed(
-                group_id=group_id, symbol=entry.symbol, wanted_quantity=bought,
-                protected_quantity=ZERO, reason=reason or "nothing to protect", mode=self.mode))
+            await self._publish_failure(group_id, entry.symbol, bought, ZERO, reason or Reason.of("nothing_to_protect"))
         return group
 
     async def _sellable_bought(self, entry: OrderRecord) -> Decimal:
@@ -198,7 +206,7 @@ class ProtectionService:
             except ExchangeUnavailable as exc:
                 return await self._ambiguous(group, exc)
             except OrderRejectedError as exc:
-                return await self._fail(group, wanted, f"the exchange refused the protection: {exc.reason}")
+                return await self._fail(group, wanted, Reason.of("refused", **_exchange_args(exc)))
             if native:
                 stop = take = None
         else:
@@ -214,7 +222,7 @@ class ProtectionService:
             except ExchangeUnavailable as exc:
                 return await self._ambiguous(group, exc)
             except OrderRejectedError as exc:
-                return await self._fail(group, wanted, f"the stop-loss was refused: {exc.reason}")
+                return await self._fail(group, wanted, Reason.of("stop_loss_refused", **_exchange_args(exc)))
             try:
                 if take is None:
                     take = await self._send_take_profit_leg(group, group.take_profit_client_oid or "",
@@ -225,8 +233,7 @@ class ProtectionService:
             except OrderRejectedError as exc:
                 # The stop-loss stays: protection against the fall matters most. Health shows the gap.
                 await self._activate(group, native=False, wanted=wanted,
-                                     extra_failure=f"the take-profit was refused ({exc.reason}); "
-                                                   f"only the stop-loss protects this position")
+                                     extra_failure=Reason.of("take_profit_refused", **_exchange_args(exc)))
                 return ProtectionResult(group.id, GroupState.ACTIVE, group.quantity, False, exc.reason)
         await self._activate(group, native=bool(native), wanted=wanted)
         return ProtectionResult(group.id, GroupState(group.state), group.quantity, bool(native))
@@ -279,11 +286,11 @@ class ProtectionService:
         return True
 
     async def _activate(self, group: OcoGroupRecord, *, native: bool, wanted: Decimal,
-                        extra_failure: str | None = None) -> None:
-        shortfall_reason = group.failure_reason
+                        extra_failure: Reason | None = None) -> None:
+        planned = self._plan_reasons.pop(group.id, None)
         group.state = next_state(GroupState(group.state), GroupEvent.PLACED).value
         if extra_failure:
-            group.failure_reason = extra_failure[:255]
+            group.failure_reason = extra_failure.text[:255]
         await group.save()
         await self._step("recorded")
         await self.events.publish(ProtectionPlaced(
@@ -292,23 +299,28 @@ class ProtectionService:
             native_oco=native, mode=self.mode))
         shortfall = wanted - group.quantity
         if extra_failure or shortfall > 0:
-            reason = extra_failure or shortfall_reason or await self._shortfall_reason(group, wanted)
-            await self.events.publish(ProtectionFailed(
-                group_id=group.id, symbol=group.symbol, wanted_quantity=wanted,
-                protected_quantity=group.quantity if not extra_failure else ZERO, reason=reason, mode=self.mode))
+            # After a restart the plan's detailed reason is gone; the numbers still say what happened.
+            reason = extra_failure or planned or await self._partly_protected(group, wanted)
+            await self._publish_failure(group.id, group.symbol, wanted,
+                                        group.quantity if not extra_failure else ZERO, reason)
 
-    async def _shortfall_reason(self, group: OcoGroupRecord, wanted: Decimal) -> str:
+    async def _partly_protected(self, group: OcoGroupRecord, wanted: Decimal) -> Reason:
         instrument = await self._instrument(group.symbol)
-        return (f"only {plain(group.quantity)} of {plain(wanted)} {instrument.base} could be protected: "
-                f"the rest is not free (locked by other sell orders or already sold)")
+        return Reason.of("partly_protected", protected=plain(group.quantity), wanted=plain(wanted),
+                         asset=instrument.base)
 
-    async def _fail(self, group: OcoGroupRecord, wanted: Decimal, reason: str) -> ProtectionResult:
+    async def _publish_failure(self, group_id: str | None, symbol: str, wanted: Decimal, protected: Decimal,
+                               reason: Reason) -> None:
+        await self.events.publish(ProtectionFailed(
+            group_id=group_id, symbol=symbol, wanted_quantity=wanted, protected_quantity=protected,
+            reason=reason.text, reason_key=reason.key, reason_args=reason.args, mode=self.mode))
+
+    async def _fail(self, group: OcoGroupRecord, wanted: Decimal, reason: Reason) -> ProtectionResult:
         group.state = next_state(GroupState(group.state), GroupEvent.PLACEMENT_FAILED).value
-        group.failure_reason = reason[:255]
+        group.failure_reason = reason.text[:255]
         await group.save()
-        await self.events.publish(ProtectionFailed(group_id=group.id, symbol=group.symbol, wanted_quantity=wanted,
-                                                   protected_quantity=ZERO, reason=reason, mode=self.mode))
-        return ProtectionResult(group.id, GroupState.FAILED, ZERO, None, reason)
+        await self._publish_failure(group.id, group.symbol, wanted, ZERO, reason)
+        return ProtectionResult(group.id, GroupState.FAILED, ZERO, None, reason.text)
 
     async def _ambiguous(self, group: OcoGroupRecord, exc: ExchangeError) -> ProtectionResult:
         # The outcome is unknown: the group stays "placing"; the next cycle looks the client_oids up.
@@ -390,10 +402,8 @@ class ProtectionService:
             return True        # already gone: filled, canceled by the exchange's OCO, or by hand
         except ExchangeError as exc:
             log.error("could not cancel the sibling %s of group %s: %s", sibling_oid, group.id, exc)
-            await self.events.publish(ProtectionFailed(
-                group_id=group.id, symbol=group.symbol, wanted_quantity=ZERO, protected_quantity=ZERO,
-                reason=f"one leg filled but the other ({sibling_oid}) could not be canceled: {exc.reason}; "
-                       f"it will be retried at the next sync", mode=self.mode))
+            await self._publish_failure(group.id, group.symbol, ZERO, ZERO, Reason.of(
+                "sibling_not_canceled", order=sibling_oid, **_exchange_args(exc)))
             return False
 
     async def _leg_partly_filled(self, group: OcoGroupRecord, order: Order, role: OrderRole) -> None:
@@ -425,10 +435,9 @@ class ProtectionService:
             else:
                 await self._send_take_profit_leg(group, new_oid, left)
         except ExchangeError as exc:
-            await self.events.publish(ProtectionFailed(
-                group_id=group.id, symbol=group.symbol, wanted_quantity=left, protected_quantity=ZERO,
-                reason=f"the {other.value.replace('_', '-')} could not be reduced to {plain(left)}: {exc.reason}",
-                mode=self.mode))
+            key = "stop_loss_not_reduced" if other is OrderRole.STOP_LOSS else "take_profit_not_reduced"
+            await self._publish_failure(group.id, group.symbol, left, ZERO,
+                                        Reason.of(key, quantity=plain(left), **_exchange_args(exc)))
 
     async def _leg_ended_unfilled(self, group: OcoGroupRecord) -> None:
         if GroupState(group.state) not in (GroupState.ACTIVE, GroupState.PLACING):

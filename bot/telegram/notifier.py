@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,6 +31,7 @@ from bot.domain.events import (
     ProtectionPlaced,
 )
 from bot.domain.money import plain
+from bot.domain.reasons import TEMPLATES as REASON_TEMPLATES
 from bot.services.events import EventBus
 from bot.telegram.middlewares.language import pick_language
 
@@ -58,6 +59,36 @@ MESSAGES = (
     N_("Stop-loss"),
     N_("P/L"),
 )
+# The exchange's refusals users meet most, worded per language (the code stays for support).
+EXCHANGE_CODE_TEXTS = {
+    "204": N_("an order with this client_oid already exists"),
+    "212": N_("no order with this id"),
+    "213": N_("the quantity is not valid for this instrument"),
+    "220": N_("invalid side for this order"),
+    "229": N_("the trigger price is on the wrong side of the market"),
+    "306": N_("not enough free balance"),
+    "308": N_("the price is not valid for this instrument"),
+    "316": N_("the order is no longer open"),
+    "318": N_("too many open orders on this account"),
+    "415": N_("below the exchange's minimum order size"),
+    "42901": N_("too many requests; slowing down"),
+}
+
+
+def reason_text(event: ProtectionFailed, t: Callable[[str], str]) -> str:
+    """The failure's reason in the reader's language (the English text when it has no template)."""
+    template = REASON_TEMPLATES.get(event.reason_key)
+    if template is None:
+        return event.reason
+    values = dict(event.reason_args)
+    code = values.get("code", "")
+    if code in EXCHANGE_CODE_TEXTS:
+        values["exchange"] = f"{t(EXCHANGE_CODE_TEXTS[code])} ({code})"
+    try:
+        return t(template).format(**values)
+    except (KeyError, IndexError, ValueError):
+        log.warning("translation of reason %s does not fit its values", event.reason_key)
+        return event.reason
 
 
 def _n(value: Decimal | None) -> str:
@@ -85,7 +116,7 @@ def render_event(event: Event, i18n: I18n, locale: str) -> str | None:
     if isinstance(event, ProtectionFailed):
         return (f"⚠️ <b>{esc(t('Protection FAILED'))}</b>: {esc(event.symbol)}\n"
                 f"{esc(t('wanted'))} {_n(event.wanted_quantity)}, {esc(t('protected'))} "
-                f"{_n(event.protected_quantity)}\n{esc(event.reason)}")
+                f"{_n(event.protected_quantity)}\n{esc(reason_text(event, t))}")
     if isinstance(event, OcoLegDone):
         leg = t("Take-profit") if event.leg == "take_profit" else t("Stop-loss")
         return (f"🏁 <b>{esc(leg)}</b>: {esc(event.symbol)} {_n(event.quantity)} @ {_n(event.exit_price)}\n"

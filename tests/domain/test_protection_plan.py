@@ -37,14 +37,14 @@ def test_off_tick_prices_round_to_the_safe_side() -> None:
 def test_full_fill_is_protected_when_free() -> None:
     plan = plan_protection(BTC, filled_quantity=Decimal("0.5"), entry_price=Decimal(100000),
                            free_quantity=Decimal("0.7"))
-    assert plan.quantity == Decimal("0.5") and plan.shortfall == 0 and plan.shortfall_reason is None
+    assert plan.quantity == Decimal("0.5") and plan.missing_quantity == 0 and plan.shortfall_reason is None
 
 
 def test_only_the_free_part_is_protected_and_the_locked_part_is_named() -> None:
     plan = plan_protection(BTC, filled_quantity=Decimal("1"), entry_price=Decimal(100000),
                            free_quantity=Decimal("0.6"), open_sells=[OpenSell("777", Decimal("0.4"))])
     assert plan.quantity == Decimal("0.6")
-    assert plan.shortfall == Decimal("0.4")
+    assert plan.missing_quantity == Decimal("0.4")
     assert plan.shortfall_reason is not None and "777" in plan.shortfall_reason and "0.4" in plan.shortfall_reason
 
 
@@ -81,4 +81,4 @@ def test_never_more_than_free_nor_bought(filled: Decimal, free: Decimal) -> None
     plan = plan_protection(BTC, filled_quantity=filled, entry_price=Decimal(100000), free_quantity=free)
     assert plan.quantity <= free and plan.quantity <= filled
     assert plan.quantity % BTC.qty_tick == 0
-    assert (plan.shortfall == 0) == (plan.shortfall_reason is None)
+    assert (plan.missing_quantity == 0) == (plan.shortfall_reason is None)

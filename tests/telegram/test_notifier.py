@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import string
 from decimal import Decimal
+
+import pytest
 
 from bot.db.models import NotificationOutbox, User
 from bot.domain.events import OcoLegDone, OrderFilled, ProtectionFailed, ProtectionPlaced
 from bot.domain.orders import Side
+from bot.domain.reasons import TEMPLATES as REASON_TEMPLATES
+from bot.domain.reasons import Reason
 from bot.sandbox import BotApiEmulator
 from bot.services.events import EventBus
 from bot.settings import load_settings
@@ -25,6 +30,21 @@ def test_protection_failure_is_rendered_with_its_numbers_in_both_languages() -> 
     assert "Protección FALLIDA" in es and "Protection FAILED" in en
     for text in (es, en):
         assert "0.5" in text and "0.2" in text and "BTC_USDT" in text and "&lt;manual&gt;" in text
+
+
+@pytest.mark.parametrize("key", sorted(REASON_TEMPLATES))
+def test_every_failure_reason_reads_in_spanish_and_english_with_its_values(key: str) -> None:
+    names = {name for _, name, _, _ in string.Formatter().parse(REASON_TEMPLATES[key]) if name}
+    reason = Reason.of(key, **{name: f"<{name}>" for name in names} | {"code": "306"})
+    event = ProtectionFailed(group_id="g", symbol="BTC_USDT", wanted_quantity=Decimal(1),
+                             protected_quantity=Decimal(0), reason=reason.text, reason_key=reason.key,
+                             reason_args=reason.args)
+    es, en = render_event(event, I18N, "es"), render_event(event, I18N, "en")
+    assert es is not None and en is not None and es != en
+    for name in names - {"exchange"}:
+        assert f"&lt;{name}&gt;" in es and f"&lt;{name}&gt;" in en
+    if "exchange" in names:
+        assert "saldo libre insuficiente (306)" in es and "not enough free balance (306)" in en
 
 
 def test_closed_group_shows_its_profit_and_placed_protection_its_prices() -> None:
