@@ -11,13 +11,18 @@ from bot.services.oco_health import OcoHealthService
 from bot.services.portfolio import PortfolioService
 from bot.services.signals import SignalService
 
+BACKFILL_CALLS_PER_CYCLE = 20
+
 if TYPE_CHECKING:
     from bot.app import App
 
 
 def build_services(app: App) -> dict[str, Any]:
     services: dict[str, Any] = {"exchange": app.exchange, "events": app.events}
-    sync, protection = build_sync(app.exchange, app.events)
+    # The first sync reads the recent window, then walks the 180 days back 20 history requests a cycle
+    # (20 s at the exchange's 1 request/s), so no cycle blocks the next for minutes;
+    # `python -m bot backfill` walks it all at once.
+    sync, protection = build_sync(app.exchange, app.events, backfill_calls_per_cycle=BACKFILL_CALLS_PER_CYCLE)
     register_sync_job(services, sync, app.lock)
     services["protection"] = protection
     services["portfolio"] = PortfolioService(app.exchange.mode)
