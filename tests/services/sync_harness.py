@@ -51,3 +51,18 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0)
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+async def bought(exchange: Any, qty: str, price: str = "100000", **build_options: Any) -> Harness:
+    """The bot watches the account, a buy is placed by hand and fills: the start of most stories."""
+    from bot.domain.orders import OrderType, Side
+    from bot.exchange.base import OrderRequest
+
+    h = build(exchange, **build_options)
+    await h.sync.run_cycle()
+    await exchange.create_order(OrderRequest(symbol="BTC_USDT", side=Side.BUY, order_type=OrderType.LIMIT,
+                                             client_oid=f"hand-{qty}-{price}", quantity=D(qty), price=D(price)))
+    await h.sync.run_cycle()
+    exchange.set_price("BTC_USDT", D(price))
+    await h.sync.run_cycle()
+    return h

@@ -7,11 +7,9 @@ from decimal import Decimal
 import pytest
 
 from bot.db.models import OcoGroupRecord
-from bot.domain.orders import OrderType, Side
-from bot.exchange.base import OrderRequest
 from bot.services.oco_health import OcoHealthService
 from tests.services.sim_exchange import simulated_exchange
-from tests.services.sync_harness import build
+from tests.services.sync_harness import bought
 
 pytestmark = pytest.mark.sync
 D = Decimal
@@ -19,13 +17,7 @@ D = Decimal
 
 async def test_hand_canceled_take_profit_shows_as_incomplete_group(db: str) -> None:
     async with simulated_exchange({"USDT": D(100000), "BTC": D(2)}, native_oco=False) as exchange:
-        h = build(exchange)
-        await h.sync.run_cycle()
-        await exchange.create_order(OrderRequest(symbol="BTC_USDT", side=Side.BUY, order_type=OrderType.LIMIT,
-                                                 client_oid="b", quantity=D("0.1"), price=D(100000)))
-        await h.sync.run_cycle()
-        exchange.set_price("BTC_USDT", D(100000))
-        await h.sync.run_cycle()
+        h = await bought(exchange, "0.1")
         await h.sync.run_cycle()
         health = await OcoHealthService(exchange.mode).check()
         assert health.ok and health.active_groups == 1

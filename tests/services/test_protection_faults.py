@@ -10,30 +10,18 @@ import pytest
 
 from bot.db.models import OcoGroupRecord
 from bot.domain.events import ProtectionFailed, ProtectionPlaced
-from bot.domain.orders import OrderType, Side
-from bot.exchange.base import OrderRequest
-from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
-from tests.services.sync_harness import Harness, build
+from bot.domain.orders import Side
+from tests.services.sim_exchange import simulated_exchange
+from tests.services.sync_harness import bought
 
 pytestmark = pytest.mark.sync
 D = Decimal
 
 
-async def filled_buy(exchange: SimulatedExchange) -> Harness:
-    h = build(exchange)
-    await h.sync.run_cycle()
-    await exchange.create_order(OrderRequest(symbol="BTC_USDT", side=Side.BUY, order_type=OrderType.LIMIT,
-                                             client_oid="b1", quantity=D("0.05"), price=D(100000)))
-    await h.sync.run_cycle()
-    exchange.set_price("BTC_USDT", D(100000))
-    await h.sync.run_cycle()
-    return h
-
-
 async def test_dropped_answer_is_resolved_by_client_oid_without_a_second_order(db: str) -> None:
     async with simulated_exchange({"USDT": D(100000)}) as exchange:
         exchange.sim.faults.drop("private/advanced/create-oco")      # placed, but the answer is lost
-        h = await filled_buy(exchange)
+        h = await bought(exchange, "0.05")
         await h.sync.run_cycle()
         group = await OcoGroupRecord.first()
         assert group is not None and group.state == "active" and len(h.of(ProtectionPlaced)) == 1
@@ -45,7 +33,7 @@ async def test_dropped_answer_is_resolved_by_client_oid_without_a_second_order(d
 async def test_refused_protection_is_reported_once_and_not_retried(db: str) -> None:
     async with simulated_exchange({"USDT": D(100000)}) as exchange:
         exchange.sim.faults.force_code("private/advanced/create-oco", "220", times=None)
-        h = await filled_buy(exchange)
+        h = await bought(exchange, "0.05")
         for _ in range(3):
             await h.sync.run_cycle()
         failures: list[Any] = h.of(ProtectionFailed)

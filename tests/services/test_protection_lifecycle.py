@@ -15,7 +15,7 @@ from bot.domain.orders import OrderStatus, OrderType, Side
 from bot.exchange.base import OrderRequest
 from bot.exchange.simulator import SimulatorConfig
 from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
-from tests.services.sync_harness import build, eventually
+from tests.services.sync_harness import bought, build, eventually
 
 pytestmark = pytest.mark.sync
 D = Decimal
@@ -137,12 +137,7 @@ async def test_fills_found_by_the_first_sync_never_place_orders(db: str) -> None
 
 async def test_partial_tp_fill_shrinks_the_stop_loss(db: str) -> None:
     async with new_exchange(native_oco=False, usdt=D(200000)) as exchange:
-        h = build(exchange)
-        await h.sync.run_cycle()
-        await hand_buy(exchange, qty="1")
-        await h.sync.run_cycle()
-        exchange.set_price("BTC_USDT", D(100000))
-        await h.sync.run_cycle()
+        h = await bought(exchange, "1")
         group = await OcoGroupRecord.first()
         assert group is not None
         take = await exchange.order_detail(client_oid=group.take_profit_client_oid)
@@ -163,12 +158,7 @@ async def test_fee_taken_from_the_bought_coin_is_no_shortfall(db: str) -> None:
         config.maker_fee_percent = D("0.1")
 
     async with simulated_exchange({"USDT": D(100000)}, configure=fee_in_coin) as exchange:
-        h = build(exchange)
-        await h.sync.run_cycle()
-        await hand_buy(exchange, qty="0.1")
-        await h.sync.run_cycle()
-        exchange.set_price("BTC_USDT", D(100000))
-        await h.sync.run_cycle()
+        h = await bought(exchange, "0.1")
         placed = h.of(ProtectionPlaced)
         assert [p.quantity for p in placed] == [D("0.0999")]      # 0.1 bought, 0.0001 BTC fee
         assert not h.of(ProtectionFailed)
@@ -179,12 +169,8 @@ async def test_linked_legs_where_stops_reserve_keep_the_stop_and_report_the_take
         config.trigger_orders_lock = True
 
     async with simulated_exchange({"USDT": D(100000)}, native_oco=False, configure=reserving) as exchange:
-        h = build(exchange)
-        await h.sync.run_cycle()
-        await hand_buy(exchange, qty="0.01")
-        await h.sync.run_cycle()
-        exchange.set_price("BTC_USDT", D(100000))
-        for _ in range(3):
+        h = await bought(exchange, "0.01")
+        for _ in range(2):
             await h.sync.run_cycle()
         open_sells = [o for o in await exchange.open_orders() if o.side is Side.SELL]
         assert [(o.order_type, o.quantity) for o in open_sells] == [(OrderType.STOP_LOSS, D("0.01"))]

@@ -338,31 +338,27 @@ class CryptoComExchange:
 
     async def create_oco(self, request: OcoRequest) -> OcoPlacement:
         self._require_live("create_oco")
-        inst = await self.instrument(request.symbol)
-        params = wire.oco_params(inst, request)
+        params = wire.oco_params(await self.instrument(request.symbol), request)
         legs = [leg["client_oid"] for leg in params["order_list"]]   # take-profit, stop-loss
-        try:
-            result = await self._send_idempotent("private/advanced/create-oco", params,
-                                                 lambda attempts: self._find(lambda: self._find_list(legs), attempts))
-        except ExchangeError as exc:
-            if exc.code in METHOD_NOT_FOUND_CODES:
-                raise NativeOcoUnavailable("the exchange does not offer native OCO here", code=exc.code) from None
-            raise
+        result = await self._create_list("private/advanced/create-oco", params, legs, "native OCO")
         return await self._placement(result, take_profit_oid=legs[0], stop_loss_oid=legs[1])
 
     async def create_otoco(self, request: OtocoRequest) -> OcoPlacement:
         self._require_live("create_otoco")
-        inst = await self.instrument(request.entry.symbol)
-        params = wire.otoco_params(inst, request)
+        params = wire.otoco_params(await self.instrument(request.entry.symbol), request)
         legs = [leg["client_oid"] for leg in params["order_list"]]   # entry, stop-loss, take-profit
+        result = await self._create_list("private/advanced/create-otoco", params, legs, "OTOCO")
+        return await self._placement(result, take_profit_oid=legs[2], stop_loss_oid=legs[1])
+
+    async def _create_list(self, method: str, params: dict[str, Any], legs: list[str], what: str) -> Any:
+        """Send a contingent list once; after a lost answer it is found through its legs' client_oids."""
         try:
-            result = await self._send_idempotent("private/advanced/create-otoco", params,
-                                                 lambda attempts: self._find(lambda: self._find_list(legs), attempts))
+            return await self._send_idempotent(method, params,
+                                               lambda attempts: self._find(lambda: self._find_list(legs), attempts))
         except ExchangeError as exc:
             if exc.code in METHOD_NOT_FOUND_CODES:
-                raise NativeOcoUnavailable("the exchange does not offer OTOCO here", code=exc.code) from None
+                raise NativeOcoUnavailable(f"the exchange does not offer {what} here", code=exc.code) from None
             raise
-        return await self._placement(result, take_profit_oid=legs[2], stop_loss_oid=legs[1])
 
     async def _find_list(self, client_oids: list[str]) -> OcoPlacement | None:
         """An OCO/OTOCO found through any of its legs (after an ambiguous create)."""
