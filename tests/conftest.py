@@ -20,9 +20,22 @@ BUNDLED_CANDLES = ROOT / "bot" / "data" / "candles"
 _migrated: set[str] = set()
 
 
+TEST_CANDLES = ROOT / "tests" / "data" / "candles"
+
+
 def candles_dir() -> Path:
     """Real candle files: ../shared/data/candles when present (all 60), else the bundled subset."""
     return SHARED_CANDLES if SHARED_CANDLES.is_dir() else BUNDLED_CANDLES
+
+
+def candle_file(name: str) -> Path:
+    """One real candle file: from the shared folder, the bundled set or the test-only copies; a test
+    that needs a file none of them holds (the GPL-sourced DGB files live only in the shared folder)
+    is skipped with the reason, instead of failing on a machine without ../shared."""
+    for folder in (SHARED_CANDLES, BUNDLED_CANDLES, TEST_CANDLES):
+        if (folder / name).is_file():
+            return folder / name
+    pytest.skip(f"{name} is only in ../shared/data/candles, which this checkout does not have")
 
 
 @pytest.fixture

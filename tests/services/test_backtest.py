@@ -13,14 +13,14 @@ from bot.exchange.base import Candle
 from bot.exchange.marketdata import load_candles
 from bot.services.backtest import BacktestConfig, run_backtest
 from bot.services.indicators import compute_indicators
-from tests.conftest import candles_dir
+from tests.conftest import candle_file
 
 HOUR_MS = 3_600_000
 
 
 @pytest.fixture(scope="module")
 def btc() -> list[Candle]:
-    return load_candles(candles_dir() / "BTC_USDT-1h.csv")
+    return load_candles(candle_file("BTC_USDT-1h.csv"))
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_history_before_the_period_feeds_the_indicators_but_never_trades(btc: li
 
 
 def test_a_coin_with_gaps_runs_and_its_stale_candles_make_no_decision() -> None:
-    dgb = load_candles(candles_dir() / "DGB_USDT-1h.csv")
+    dgb = load_candles(candle_file("DGB_USDT-1h.csv"))
     result = run_backtest(dgb, BacktestConfig("DGB_USDT"))
     assert result.stale["gaps"] > 0
     assert result.decided + sum(result.stale.values()) == result.candles == len(dgb)

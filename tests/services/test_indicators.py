@@ -10,11 +10,11 @@ import pytest
 
 from bot.exchange.base import Candle
 from bot.services.indicators import MIN_CANDLES, CandleArrays, compute_indicators, data_problem, indicators_at
-from tests.conftest import candles_dir
+from tests.conftest import candle_file
 
 
 def load(name: str) -> list[Candle]:
-    with (candles_dir() / name).open() as handle:
+    with candle_file(name).open() as handle:
         return [Candle(int(r["timestamp_ms"]), Decimal(r["open"]), Decimal(r["high"]), Decimal(r["low"]),
                        Decimal(r["close"]), Decimal(r["volume"])) for r in csv.DictReader(handle)]
 

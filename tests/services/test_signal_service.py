@@ -16,13 +16,13 @@ from bot.services.auto_orders import AutoOrderService
 from bot.services.events import EventBus
 from bot.services.signals import SignalService
 from bot.settings import load_settings
-from tests.conftest import candles_dir
+from tests.conftest import candle_file
 
 
 @pytest.fixture
 async def paper(db: str, tmp_path: Path):
     for name in ("BTC_USDT-1h.csv", "TON_USDT-1h.csv"):
-        shutil.copy(candles_dir() / name, tmp_path / name)
+        shutil.copy(candle_file(name), tmp_path / name)
     exchange = build_paper_exchange(load_settings(), market_data=f"replay:{tmp_path}", pace_seconds=0)
     await exchange.start()
     try:
