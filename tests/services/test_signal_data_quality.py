@@ -24,7 +24,7 @@ from bot.exchange.base import Balance, Candle, Exchange, HistoryPage, OrderUpdat
 from bot.exchange.marketdata import instrument_for, load_candles
 from bot.services.events import EventBus
 from bot.services.signals import SignalService
-from tests.conftest import SHARED_CANDLES
+from tests.conftest import BUNDLED_CANDLES, SHARED_CANDLES
 
 DGB_FILE = SHARED_CANDLES / "DGB_USDT-1h.csv"
 ZERO_VOLUME_AT = 1608559200000      # 2020-12-21 14:00 UTC: a flat zero-volume hour before a maintenance gap
@@ -151,3 +151,31 @@ async def test_dgb_is_fresh_again_once_its_window_has_no_gap(db: str, exchange: 
     verdicts = await service.monitor()
     assert verdicts["DGB_USDT"].decision.value in {"BUY", "SELL", "WAIT"}
     assert isinstance((await SignalRecord.get(symbol="DGB_USDT")).price, Decimal)
+
+
+async def test_a_bundled_coin_with_hours_cut_out_and_no_volume_is_stale_and_the_cycle_goes_on(
+        db: str, tmp_path: Any) -> None:
+    """The same failure modes on the MIT-licensed bundled data (so it runs without ../shared): real
+    LINK candles with three hours removed, and an hour whose volume is zero."""
+    def real(symbol: str) -> tuple[str, list[str]]:
+        rows = (BUNDLED_CANDLES / f"{symbol}-1h.csv").read_text().splitlines()
+        return rows[0], rows[1:1001]
+
+    header, link = real("LINK_USDT")
+    (tmp_path / "gappy.csv").write_text("\n".join([header, *link[:950], *link[953:]]) + "\n")   # 3 hours missing
+    header, sol = real("SOL_USDT")
+    silent = ",".join([*sol[-1].split(",")[:5], "0"])                                    # the last hour: no trade
+    (tmp_path / "flat.csv").write_text("\n".join([header, *sol[:-1], silent]) + "\n")
+    exchange = CandleFileExchange({"BTC_USDT": BUNDLED_CANDLES / "BTC_USDT-1h.csv", "LINK_USDT": tmp_path / "gappy.csv",
+                                   "SOL_USDT": tmp_path / "flat.csv"})
+    for symbol in ("BTC_USDT", "LINK_USDT", "SOL_USDT"):
+        await WatchlistEntry.create(symbol=symbol, alert_enabled=True)
+    service = SignalService(exchange, EventBus(), StrategyParams())  # type: ignore[arg-type]
+
+    outcome = await service.update_market()
+    verdicts = await service.monitor()
+
+    assert outcome["LINK_USDT"] is not None and outcome["LINK_USDT"].startswith("gaps: 3 missing candles")
+    assert outcome["SOL_USDT"] == "zero volume on the latest candle"
+    assert outcome["BTC_USDT"] is None and set(verdicts) == {"BTC_USDT"}
+    assert await SignalRecord.filter(symbol="BTC_USDT").count() == 1
