@@ -160,6 +160,10 @@ class OrderRepository:
                                                                  state__in=list(states))
         return rows
 
+    async def link_leg(self, order_id: str, group_id: str, role: OrderRole) -> None:
+        """An order already mirrored becomes a leg of a group (an OTOCO's exits, adopted)."""
+        await self._orders().filter(exchange_order_id=order_id).update(oco_group_id=group_id, role=role.value)
+
     async def legs_of(self, group_id: str) -> list[OrderRecord]:
         rows: list[OrderRecord] = await self._orders().filter(oco_group_id=group_id).order_by("id")
         return rows

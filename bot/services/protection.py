@@ -108,6 +108,10 @@ class ProtectionService:
         async with self._lock:
             group_id = group_id_for_entry(self.mode, self.repo.account, entry.exchange_order_id)
             group = await self.repo.group(group_id)
+            if group is None and entry.list_id:
+                adopted = await self._adopt_exchange_legs(group_id, entry)
+                if adopted is not None:
+                    return adopted
             if group is None:
                 group = await self._plan_and_save(group_id, entry)
                 if GroupState(group.state) is GroupState.FAILED:
@@ -116,6 +120,32 @@ class ProtectionService:
                 return ProtectionResult(group_id, GroupState(group.state), group.quantity,
                                         group.native_list_id is not None)
             return await self._place(group, await self._sellable_bought(entry))
+
+    async def _adopt_exchange_legs(self, group_id: str, entry: OrderRecord) -> ProtectionResult | None:
+        """A buy sent as an OTOCO is protected by the exchange: its stop-loss and take-profit legs went
+        live with the fill. They become this buy's group as they are (nothing is sent, and they are no
+        "shortfall"), so their fills, P/L and health are followed like any other group."""
+        legs = [o for o in await self.exchange.open_orders(entry.symbol)
+                if o.list_id == entry.list_id and o.side is Side.SELL]
+        stop = next((o for o in legs if o.order_type in (OrderType.STOP_LOSS, OrderType.STOP_LIMIT)), None)
+        take = next((o for o in legs if o.order_type not in (OrderType.STOP_LOSS, OrderType.STOP_LIMIT)), None)
+        if stop is None or take is None or stop.trigger_price is None:
+            return None        # the list ended without its exits (e.g. cancelled): protect it as usual
+        take_price = take.trigger_price or take.price
+        group = await OcoGroupRecord.create(
+            id=group_id, mode=self.mode, account=self.repo.account, symbol=entry.symbol,
+            entry_exchange_order_id=entry.exchange_order_id, state=GroupState.ACTIVE.value,
+            quantity=stop.quantity, entry_price=entry.avg_price or entry.price or ZERO,
+            stop_loss_price=stop.trigger_price, take_profit_price=take_price or ZERO,
+            native_list_id=entry.list_id, stop_loss_client_oid=stop.client_oid,
+            take_profit_client_oid=take.client_oid)
+        for leg, role in ((stop, OrderRole.STOP_LOSS), (take, OrderRole.TAKE_PROFIT)):
+            await self.repo.link_leg(leg.order_id, group.id, role)
+        await self.events.publish(ProtectionPlaced(
+            group_id=group.id, symbol=group.symbol, quantity=group.quantity, entry_price=group.entry_price,
+            stop_loss_price=group.stop_loss_price, take_profit_price=group.take_profit_price,
+            native_oco=True, mode=self.mode))
+        return ProtectionResult(group.id, GroupState.ACTIVE, group.quantity, True)
 
     async def resume_pending(self) -> list[ProtectionResult]:
         """After a restart: finish groups left in "placing", and protect watched fills that have none."""
