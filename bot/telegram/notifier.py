@@ -107,8 +107,11 @@ def render_event(event: Event, i18n: I18n, locale: str) -> str | None:
     if isinstance(event, OrderCanceled):
         return f"✖️ <b>{esc(t('Order canceled'))}</b>: {esc(event.side)} {_n(event.quantity)} {esc(event.symbol)}"
     if isinstance(event, OrderRejected):
+        reason = event.reason
+        if reason in EXCHANGE_CODE_TEXTS:      # the exchange's reason code, worded for the reader
+            reason = f"{t(EXCHANGE_CODE_TEXTS[reason])} ({reason})"
         return (f"⛔ <b>{esc(t('Order rejected'))}</b>: {esc(event.side)} {_n(event.quantity)} {esc(event.symbol)}"
-                f"\n{esc(event.reason)}")
+                f"\n{esc(reason)}")
     if isinstance(event, ProtectionPlaced):
         return (f"🛡 <b>{esc(t('Protection placed'))}</b>: {esc(event.symbol)} {_n(event.quantity)}\n"
                 f"SL {_n(event.stop_loss_price)} · TP {_n(event.take_profit_price)} "

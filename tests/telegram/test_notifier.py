@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot.db.models import NotificationOutbox, User
-from bot.domain.events import OcoLegDone, OrderFilled, ProtectionFailed, ProtectionPlaced
+from bot.domain.events import OcoLegDone, OrderFilled, OrderRejected, ProtectionFailed, ProtectionPlaced
 from bot.domain.orders import Side
 from bot.domain.reasons import TEMPLATES as REASON_TEMPLATES
 from bot.domain.reasons import Reason
@@ -45,6 +45,14 @@ def test_every_failure_reason_reads_in_spanish_and_english_with_its_values(key: 
         assert f"&lt;{name}&gt;" in es and f"&lt;{name}&gt;" in en
     if "exchange" in names:
         assert "saldo libre insuficiente (306)" in es and "not enough free balance (306)" in en
+
+
+def test_a_rejection_code_is_worded_in_the_readers_language() -> None:
+    event = OrderRejected(order_id="1", client_oid=None, symbol="BTC_USDT", side=Side.SELL,
+                          quantity=Decimal("0.5"), reason="306")
+    es, en = render_event(event, I18N, "es"), render_event(event, I18N, "en")
+    assert es is not None and "saldo libre insuficiente (306)" in es
+    assert en is not None and "not enough free balance (306)" in en
 
 
 def test_closed_group_shows_its_profit_and_placed_protection_its_prices() -> None:
