@@ -164,6 +164,14 @@ class OrderRepository:
         """An order already mirrored becomes a leg of a group (an OTOCO's exits, adopted)."""
         await self._orders().filter(exchange_order_id=order_id).update(oco_group_id=group_id, role=role.value)
 
+    async def open_legs_of_closed_groups(self) -> list[OrderRecord]:
+        """Legs still open on the exchange (as last mirrored) whose group is already closed: a
+        sibling whose cancel failed, to be canceled again."""
+        rows: list[OrderRecord] = await self._orders().filter(
+            role__in=[OrderRole.STOP_LOSS.value, OrderRole.TAKE_PROFIT.value], status__in=OPEN_STATUSES,
+            oco_group__state="closed").order_by("id")
+        return rows
+
     async def legs_of(self, group_id: str) -> list[OrderRecord]:
         rows: list[OrderRecord] = await self._orders().filter(oco_group_id=group_id).order_by("id")
         return rows

@@ -160,7 +160,42 @@ class ProtectionService:
                 results.append(await self._place(fresh, wanted))
         for entry in await self.repo.entries_without_group():
             results.append(await self.protect(entry))
+        await self._catch_up_active_groups()
+        await self._cancel_leftover_siblings()
         return results
+
+    async def _catch_up_active_groups(self) -> None:
+        """A leg's end already mirrored, but its group not moved on (the reaction was cut off by a
+        failure or a crash): act on it now. The reactions are idempotent, so doing this every cycle
+        never acts twice."""
+        for group in await self.repo.groups_in([GroupState.ACTIVE.value]):
+            current = {group.stop_loss_client_oid: OrderRole.STOP_LOSS,
+                       group.take_profit_client_oid: OrderRole.TAKE_PROFIT}
+            legs = [leg for leg in await self.repo.legs_of(group.id) if leg.client_oid in current]
+            filled = next((leg for leg in legs if leg.status == OrderStatus.FILLED.value), None)
+            if filled is None and not (len(legs) == 2 and all(OrderStatus(leg.status).is_final for leg in legs)):
+                continue
+            async with self._lock:
+                fresh = await self.repo.group(group.id)
+                if fresh is None or GroupState(fresh.state) is not GroupState.ACTIVE:
+                    continue
+                if filled is not None:
+                    await self._leg_filled(fresh, filled, current[filled.client_oid])
+                else:
+                    await self._leg_ended_unfilled(fresh)
+
+    async def _cancel_leftover_siblings(self) -> None:
+        """A closed group's other leg that could not be canceled at the time (the user was told):
+        a live stop-loss with nothing left to protect would sell coins that are no longer its own."""
+        for leg in await self.repo.open_legs_of_closed_groups():
+            try:
+                await self.exchange.cancel_order(symbol=leg.symbol, client_oid=leg.client_oid)
+                log.info("canceled leftover leg %s of closed group %s", leg.client_oid, group_id_of(leg))
+            except OrderNotFound:
+                pass                # already gone; the next sync mirrors its final state
+            except ExchangeError as exc:
+                log.warning("leftover leg %s still not canceled: %s; trying again next cycle",
+                            leg.client_oid, exc.reason)
 
     async def _plan_and_save(self, group_id: str, entry: OrderRecord) -> OcoGroupRecord:
         instrument = await self._instrument(entry.symbol)

@@ -59,6 +59,7 @@ class TransportOptions:
     rate_limit_retries: int = 5
     rate_limit_backoff_seconds: float = 0.25     # doubles per retry
     history_interval_seconds: float = 1.0        # the exchange allows 1 history request per second
+    read_retries: int = 2                        # a read that met a 5xx or a dropped connection
 
 
 class _MaskedLogger:
@@ -182,7 +183,7 @@ class V1Transport:
         processed, so sending it again is safe even for a create)."""
         if self.is_write(method) and not self.live_trading:
             raise LiveTradingDisabled(f"{method} refused: this adapter was not built for live trading")
-        attempt = 0
+        attempt = unavailable = 0
         while True:
             try:
                 return await self._once(method, dict(params or {}))
@@ -192,6 +193,15 @@ class V1Transport:
                 delay = self.options.rate_limit_backoff_seconds * (2 ** attempt)
                 attempt += 1
                 log.warning("rate limited on %s; retry %d in %.2f s", method, attempt, delay)
+                await asyncio.sleep(delay)
+            except ExchangeUnavailable:
+                # Reading twice changes nothing, so a passing fault is retried here; a write's
+                # outcome is unknown instead, and the caller looks it up by client_oid.
+                if self.is_write(method) or unavailable >= self.options.read_retries:
+                    raise
+                unavailable += 1
+                delay = self.options.rate_limit_backoff_seconds * unavailable
+                log.warning("%s did not answer; read retry %d in %.2f s", method, unavailable, delay)
                 await asyncio.sleep(delay)
 
     async def _once(self, method: str, params: dict[str, Any]) -> Any:

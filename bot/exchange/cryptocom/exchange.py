@@ -65,6 +65,7 @@ class CryptoComOptions:
     timeout_seconds: float = 10.0
     rate_limit_retries: int = 5
     rate_limit_backoff_seconds: float = 0.25
+    read_retries: int = 2                  # reads retried after a 5xx or a dropped connection
     history_interval_seconds: float = 1.0
     ws_connect_delay_seconds: float = 1.0
     poll_interval_seconds: float = 5.0
@@ -78,7 +79,8 @@ class CryptoComOptions:
     def transport(self) -> TransportOptions:
         return TransportOptions(timeout_seconds=self.timeout_seconds, rate_limit_retries=self.rate_limit_retries,
                                 rate_limit_backoff_seconds=self.rate_limit_backoff_seconds,
-                                history_interval_seconds=self.history_interval_seconds)
+                                history_interval_seconds=self.history_interval_seconds,
+                                read_retries=self.read_retries)
 
     def stream(self) -> StreamOptions:
         return StreamOptions(connect_delay_seconds=self.ws_connect_delay_seconds,

@@ -12,6 +12,7 @@ requests (`times=None`: until cleared). Kinds, in the order they act on a reques
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 
@@ -39,9 +40,26 @@ class ActiveFaults:
     drop: bool = False
 
 
+@dataclass
+class Chaos:
+    """Random faults on a share of the requests: a seeded run replays the same storm."""
+    rate: float
+    methods: frozenset[str] | None
+    rng: random.Random
+    kinds: tuple[str, ...] = ("http", "drop", "rate_limit", "latency")
+    latency_seconds: float = 0.05
+
+
 class FaultInjector:
     def __init__(self) -> None:
         self.faults: list[Fault] = []
+        self.chaos_plan: Chaos | None = None
+        self.chaos_hits: dict[str, int] = {}
+
+    def chaos(self, rate: float, *, seed: int = 0, methods: set[str] | None = None,
+              kinds: tuple[str, ...] = ("http", "drop", "rate_limit", "latency")) -> None:
+        """From now on a `rate` share of the requests (to `methods`, or all) meet a random fault."""
+        self.chaos_plan = Chaos(rate, frozenset(methods) if methods else None, random.Random(seed), kinds)
 
     def latency(self, method: str | None, seconds: float, times: int | None = None) -> None:
         self.faults.append(Fault("latency", method, times, seconds=seconds))
@@ -57,6 +75,7 @@ class FaultInjector:
 
     def clear(self) -> None:
         self.faults.clear()
+        self.chaos_plan = None
 
     def take(self, method: str) -> ActiveFaults:
         """The faults for this request; each one used counts against its `times`."""
@@ -78,6 +97,19 @@ class FaultInjector:
             if used and fault.times is not None:
                 fault.times -= 1
         self.faults = [f for f in self.faults if f.times is None or f.times > 0]
+        chaos = self.chaos_plan
+        if (chaos is not None and (chaos.methods is None or method in chaos.methods)
+                and status is None and code is None and not drop and chaos.rng.random() < chaos.rate):
+            kind = chaos.rng.choice(chaos.kinds)
+            self.chaos_hits[kind] = self.chaos_hits.get(kind, 0) + 1
+            if kind == "http":
+                status = 503
+            elif kind == "drop":
+                drop = True
+            elif kind == "rate_limit":
+                code, message = "42901", "injected"
+            else:
+                latency += chaos.latency_seconds
         return ActiveFaults(latency, status, code, message, drop)
 
     def describe(self) -> list[dict[str, object]]:
