@@ -9,52 +9,44 @@ cancels the sibling itself when one leg fills (`on_leg_change`, fed by the strea
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from bot.db.models import OcoGroupRecord, OrderRecord, WatchlistEntry
-from bot.domain.events import OcoLegDone, ProtectionFailed, ProtectionPlaced
-from bot.domain.instrument import Instrument
-from bot.domain.money import ZERO, plain
+from bot.domain.events import ProtectionPlaced
+from bot.domain.money import ZERO
 from bot.domain.oco import (
     GroupEvent,
     GroupState,
-    closed_pnl,
-    fee_in_quote,
     group_id_for_entry,
     leg_client_oid,
     next_state,
-    sibling_role,
 )
-from bot.domain.orders import Order, OrderRole, OrderStatus, OrderType, Side
+from bot.domain.orders import OrderRole, OrderType, Side
 from bot.domain.protection import (
     DEFAULT_STOP_LOSS_PERCENT,
     DEFAULT_TAKE_PROFIT_PERCENT,
     OpenSell,
     plan_protection,
-    remaining_for_sibling,
 )
 from bot.domain.reasons import Reason
-from bot.exchange.base import Exchange, OcoRequest, OrderRequest, TriggerOrderRequest
+from bot.exchange.base import OcoRequest
 from bot.exchange.errors import (
     ExchangeError,
     ExchangeUnavailable,
     InvalidOrder,
     NativeOcoUnavailable,
-    OrderNotFound,
     OrderRejectedError,
     RateLimited,
 )
-from bot.services.events import EventBus
-from bot.services.order_repository import OrderRepository, group_id_of
+from bot.services.protection_core import StepHook, exchange_args
+from bot.services.protection_legs import LegReactions
 
 log = logging.getLogger(__name__)
 
-StepHook = Callable[[str], Awaitable[None]]
+__all__ = ["PROTECTION_STEPS", "ProtectionResult", "ProtectionService", "StepHook"]
+
 # Where a crash can happen while placing protection (the crash-injection tests go through each).
 PROTECTION_STEPS = ("planned", "group_saved", "native_sent", "stop_loss_sent", "take_profit_sent", "recorded")
 # Refusals that mean "this exchange does not do native OCO here", not "this order is bad".
@@ -70,38 +62,8 @@ class ProtectionResult:
     reason: str | None = None
 
 
-def _exchange_args(exc: ExchangeError) -> dict[str, str]:
-    """The exchange's refusal as reason values: the notifier words known codes in each language."""
-    return {"exchange": exc.reason, "code": exc.code or ""}
-
-
-class ProtectionService:
-    def __init__(self, exchange: Exchange, repository: OrderRepository, events: EventBus, *,
-                 prefer_native_oco: bool = True, step_hook: StepHook | None = None) -> None:
-        self.exchange = exchange
-        self.repo = repository
-        self.events = events
-        self.prefer_native_oco = prefer_native_oco
-        self._step_hook = step_hook
-        self._lock = asyncio.Lock()
-        self._instruments: dict[str, Instrument] = {}
-        # The planner's detailed shortfall reason, until the group is activated (lost on a restart).
-        self._plan_reasons: dict[str, Reason] = {}
-
-    @property
-    def mode(self) -> str:
-        return self.repo.mode
-
-    async def _step(self, name: str) -> None:
-        if self._step_hook is not None:
-            await self._step_hook(name)
-
-    async def _instrument(self, symbol: str) -> Instrument:
-        if symbol not in self._instruments:
-            self._instruments[symbol] = await self.exchange.instrument(symbol)
-        return self._instruments[symbol]
-
-    # Protecting a fill ---------------------------------------------------------------------
+class ProtectionService(LegReactions):
+    """Placing protection (this module) on top of the reactions to its legs (protection_legs)."""
 
     async def protect(self, entry: OrderRecord) -> ProtectionResult:
         """Protect a watched buy that filled; idempotent (one group per buy, ever)."""
@@ -164,39 +126,6 @@ class ProtectionService:
         await self._cancel_leftover_siblings()
         return results
 
-    async def _catch_up_active_groups(self) -> None:
-        """A leg's end already mirrored, but its group not moved on (the reaction was cut off by a
-        failure or a crash): act on it now. The reactions are idempotent, so doing this every cycle
-        never acts twice."""
-        for group in await self.repo.groups_in([GroupState.ACTIVE.value]):
-            current = {group.stop_loss_client_oid: OrderRole.STOP_LOSS,
-                       group.take_profit_client_oid: OrderRole.TAKE_PROFIT}
-            legs = [leg for leg in await self.repo.legs_of(group.id) if leg.client_oid in current]
-            filled = next((leg for leg in legs if leg.status == OrderStatus.FILLED.value), None)
-            if filled is None and not (len(legs) == 2 and all(OrderStatus(leg.status).is_final for leg in legs)):
-                continue
-            async with self._lock:
-                fresh = await self.repo.group(group.id)
-                if fresh is None or GroupState(fresh.state) is not GroupState.ACTIVE:
-                    continue
-                if filled is not None:
-                    await self._leg_filled(fresh, filled, current[filled.client_oid])
-                else:
-                    await self._leg_ended_unfilled(fresh)
-
-    async def _cancel_leftover_siblings(self) -> None:
-        """A closed group's other leg that could not be canceled at the time (the user was told):
-        a live stop-loss with nothing left to protect would sell coins that are no longer its own."""
-        for leg in await self.repo.open_legs_of_closed_groups():
-            try:
-                await self.exchange.cancel_order(symbol=leg.symbol, client_oid=leg.client_oid)
-                log.info("canceled leftover leg %s of closed group %s", leg.client_oid, group_id_of(leg))
-            except OrderNotFound:
-                pass                # already gone; the next sync mirrors its final state
-            except ExchangeError as exc:
-                log.warning("leftover leg %s still not canceled: %s; trying again next cycle",
-                            leg.client_oid, exc.reason)
-
     async def _plan_and_save(self, group_id: str, entry: OrderRecord) -> OcoGroupRecord:
         instrument = await self._instrument(entry.symbol)
         stop_pct, take_pct = await self._percentages(entry.symbol)
@@ -252,14 +181,6 @@ class ProtectionService:
             return DEFAULT_STOP_LOSS_PERCENT, DEFAULT_TAKE_PROFIT_PERCENT
         return entry.stop_loss_percent, entry.take_profit_percent
 
-    async def _lookup(self, client_oid: str | None) -> Order | None:
-        if not client_oid:
-            return None
-        try:
-            return await self.exchange.order_detail(client_oid=client_oid)
-        except OrderNotFound:
-            return None
-
     async def _place(self, group: OcoGroupRecord, wanted: Decimal) -> ProtectionResult:
         """Send what is missing of a "placing" group: first ask the exchange what already exists."""
         stop = await self._lookup(group.stop_loss_client_oid)
@@ -271,7 +192,7 @@ class ProtectionService:
             except ExchangeUnavailable as exc:
                 return await self._ambiguous(group, exc)
             except OrderRejectedError as exc:
-                return await self._fail(group, wanted, Reason.of("refused", **_exchange_args(exc)))
+                return await self._fail(group, wanted, Reason.of("refused", **exchange_args(exc)))
             if native:
                 stop = take = None
         else:
@@ -287,7 +208,7 @@ class ProtectionService:
             except ExchangeUnavailable as exc:
                 return await self._ambiguous(group, exc)
             except OrderRejectedError as exc:
-                return await self._fail(group, wanted, Reason.of("stop_loss_refused", **_exchange_args(exc)))
+                return await self._fail(group, wanted, Reason.of("stop_loss_refused", **exchange_args(exc)))
             try:
                 if take is None:
                     take = await self._send_take_profit_leg(group, group.take_profit_client_oid or "",
@@ -298,30 +219,10 @@ class ProtectionService:
             except OrderRejectedError as exc:
                 # The stop-loss stays: protection against the fall matters most. Health shows the gap.
                 await self._activate(group, native=False, wanted=wanted,
-                                     extra_failure=Reason.of("take_profit_refused", **_exchange_args(exc)))
+                                     extra_failure=Reason.of("take_profit_refused", **exchange_args(exc)))
                 return ProtectionResult(group.id, GroupState.ACTIVE, group.quantity, False, exc.reason)
         await self._activate(group, native=bool(native), wanted=wanted)
         return ProtectionResult(group.id, GroupState(group.state), group.quantity, bool(native))
-
-    async def _send_stop_leg(self, group: OcoGroupRecord, client_oid: str, quantity: Decimal) -> Order:
-        return await self.exchange.create_trigger_order(TriggerOrderRequest(
-            symbol=group.symbol, side=Side.SELL, order_type=OrderType.STOP_LOSS, client_oid=client_oid,
-            quantity=quantity, trigger_price=group.stop_loss_price))
-
-    async def _send_take_profit_leg(self, group: OcoGroupRecord, client_oid: str, quantity: Decimal) -> Order:
-        """The take-profit of two linked legs waits as a trigger, not as a resting limit: a resting
-        sell would hold the very coins the stop-loss needs when it fires. When the market is
-        already past the target (229), a plain limit sell takes the profit at once."""
-        try:
-            return await self.exchange.create_trigger_order(TriggerOrderRequest(
-                symbol=group.symbol, side=Side.SELL, order_type=OrderType.TAKE_PROFIT_LIMIT, client_oid=client_oid,
-                quantity=quantity, trigger_price=group.take_profit_price, price=group.take_profit_price))
-        except InvalidOrder as exc:
-            if exc.code != "229":
-                raise
-        return await self.exchange.create_order(OrderRequest(
-            symbol=group.symbol, side=Side.SELL, order_type=OrderType.LIMIT, client_oid=client_oid,
-            quantity=quantity, price=group.take_profit_price))
 
     async def _send_native(self, group: OcoGroupRecord) -> bool:
         """True when the exchange accepted a native OCO; False when it does not offer one."""
@@ -369,17 +270,6 @@ class ProtectionService:
             await self._publish_failure(group.id, group.symbol, wanted,
                                         group.quantity if not extra_failure else ZERO, reason)
 
-    async def _partly_protected(self, group: OcoGroupRecord, wanted: Decimal) -> Reason:
-        instrument = await self._instrument(group.symbol)
-        return Reason.of("partly_protected", protected=plain(group.quantity), wanted=plain(wanted),
-                         asset=instrument.base)
-
-    async def _publish_failure(self, group_id: str | None, symbol: str, wanted: Decimal, protected: Decimal,
-                               reason: Reason) -> None:
-        await self.events.publish(ProtectionFailed(
-            group_id=group_id, symbol=symbol, wanted_quantity=wanted, protected_quantity=protected,
-            reason=reason.text, reason_key=reason.key, reason_args=reason.args, mode=self.mode))
-
     async def _fail(self, group: OcoGroupRecord, wanted: Decimal, reason: Reason) -> ProtectionResult:
         group.state = next_state(GroupState(group.state), GroupEvent.PLACEMENT_FAILED).value
         group.failure_reason = reason.text[:255]
@@ -394,122 +284,3 @@ class ProtectionService:
 
     # Reacting to legs ----------------------------------------------------------------------
 
-    async def on_leg_change(self, row: OrderRecord, order: Order, previous_filled: Decimal) -> None:
-        """A protection leg changed on the exchange: close the group, or shrink the sibling."""
-        group_id = group_id_of(row)
-        if group_id is None:
-            return
-        async with self._lock:
-            group = await self.repo.group(group_id)
-            if group is None:
-                return
-            role = OrderRole(row.role)
-            if order.status is OrderStatus.FILLED:
-                await self._leg_filled(group, row, role)
-            elif order.filled_quantity > previous_filled and order.status.is_open:
-                await self._leg_partly_filled(group, order, role)
-            elif order.status.is_final and order.filled_quantity == 0:
-                await self._leg_ended_unfilled(group)
-
-    async def _sibling_oid(self, group: OcoGroupRecord, role: OrderRole) -> str | None:
-        return (group.take_profit_client_oid if sibling_role(role) is OrderRole.TAKE_PROFIT
-                else group.stop_loss_client_oid)
-
-    async def _leg_filled(self, group: OcoGroupRecord, row: OrderRecord, role: OrderRole) -> None:
-        state = GroupState(group.state)
-        if state is GroupState.CLOSED and group.exit_leg not in (None, role.value):
-            group.state = next_state(state, GroupEvent.SIBLING_FILLED).value
-            await group.save()
-            log.error("both legs of OCO group %s filled on %s", group.id, group.symbol)
-            return
-        if state is GroupState.CLOSED or state.is_final:
-            return
-        sibling_canceled = await self._cancel_sibling(group, role)
-        legs = await self.repo.legs_of(group.id)
-        sold = sum((leg.filled_quantity for leg in legs), ZERO)
-        proceeds = sum((leg.cumulative_value or (leg.filled_quantity * (leg.avg_price or ZERO)) for leg in legs), ZERO)
-        instrument = await self._instrument(group.symbol)
-        exit_price = proceeds / sold if sold else (row.avg_price or ZERO)
-        fees = sum((fee_in_quote(leg.fee, leg.fee_currency, base=instrument.base, quote=instrument.quote,
-                                 price=leg.avg_price or exit_price) for leg in legs), ZERO)
-        entry = await self.repo.get(group.entry_exchange_order_id or "")
-        if entry is not None and entry.filled_quantity > 0 and entry.fee:
-            # The buy's fee belongs to the round trip, in proportion to the part sold.
-            entry_fee = fee_in_quote(entry.fee, entry.fee_currency, base=instrument.base, quote=instrument.quote,
-                                     price=entry.avg_price or group.entry_price)
-            fees += entry_fee * min(sold or row.filled_quantity, entry.filled_quantity) / entry.filled_quantity
-        result = closed_pnl(quantity=sold or row.filled_quantity, entry_price=group.entry_price,
-                            exit_price=exit_price, fees_in_quote=fees)
-        group.state = next_state(state, GroupEvent.LEG_FILLED).value
-        group.exit_leg = role.value
-        group.exit_price = instrument.round_price(exit_price, Side.SELL) if exit_price else exit_price
-        group.pnl = result.pnl
-        group.closed_at = datetime.now(UTC)
-        await group.save()
-        await self.events.publish(OcoLegDone(
-            group_id=group.id, symbol=group.symbol, leg=role.value, quantity=result.quantity,
-            entry_price=group.entry_price, exit_price=exit_price, pnl=result.pnl,
-            sibling_canceled=sibling_canceled, mode=self.mode))
-
-    async def _cancel_sibling(self, group: OcoGroupRecord, role: OrderRole) -> bool:
-        """Cancel the other leg (the exchange does it for a native OCO). True when it is gone."""
-        sibling_oid = await self._sibling_oid(group, role)
-        if sibling_oid is None:
-            return False
-        if group.native_list_id:
-            sibling = await self._lookup(sibling_oid)
-            if sibling is None or sibling.status.is_final:
-                return True
-        try:
-            await self.exchange.cancel_order(symbol=group.symbol, client_oid=sibling_oid)
-            return True
-        except OrderNotFound:
-            return True        # already gone: filled, canceled by the exchange's OCO, or by hand
-        except ExchangeError as exc:
-            log.error("could not cancel the sibling %s of group %s: %s", sibling_oid, group.id, exc)
-            await self._publish_failure(group.id, group.symbol, ZERO, ZERO, Reason.of(
-                "sibling_not_canceled", order=sibling_oid, **_exchange_args(exc)))
-            return False
-
-    async def _leg_partly_filled(self, group: OcoGroupRecord, order: Order, role: OrderRole) -> None:
-        if group.native_list_id or GroupState(group.state) is not GroupState.ACTIVE:
-            return       # a native OCO shrinks its other leg itself
-        instrument = await self._instrument(group.symbol)
-        left = remaining_for_sibling(group.quantity, order.filled_quantity, instrument)
-        other = sibling_role(role)
-        old_oid = await self._sibling_oid(group, role)
-        sibling = await self._lookup(old_oid)
-        if sibling is None or sibling.status.is_final or sibling.remaining_quantity <= left:
-            return
-        generation = sum(1 for leg in await self.repo.legs_of(group.id) if leg.role == other.value)
-        new_oid = leg_client_oid(group.id, other, max(1, generation))
-        try:
-            await self.exchange.cancel_order(symbol=group.symbol, client_oid=old_oid)
-        except OrderNotFound:
-            return
-        if other is OrderRole.STOP_LOSS:
-            group.stop_loss_client_oid = new_oid
-        else:
-            group.take_profit_client_oid = new_oid
-        await group.save()
-        if left <= 0:
-            return
-        try:
-            if other is OrderRole.STOP_LOSS:
-                await self._send_stop_leg(group, new_oid, left)
-            else:
-                await self._send_take_profit_leg(group, new_oid, left)
-        except ExchangeError as exc:
-            key = "stop_loss_not_reduced" if other is OrderRole.STOP_LOSS else "take_profit_not_reduced"
-            await self._publish_failure(group.id, group.symbol, left, ZERO,
-                                        Reason.of(key, quantity=plain(left), **_exchange_args(exc)))
-
-    async def _leg_ended_unfilled(self, group: OcoGroupRecord) -> None:
-        if GroupState(group.state) not in (GroupState.ACTIVE, GroupState.PLACING):
-            return
-        stop = await self.repo.by_client_oid(group.stop_loss_client_oid or "")
-        take = await self.repo.by_client_oid(group.take_profit_client_oid or "")
-        if all(leg is not None and OrderStatus(leg.status).is_final and leg.filled_quantity == 0
-               for leg in (stop, take)):
-            group.state = next_state(GroupState(group.state), GroupEvent.BOTH_CANCELED).value
-            await group.save()
