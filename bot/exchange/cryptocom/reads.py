@@ -1,0 +1,276 @@
+"""The reading half of the live crypto.com adapter: instruments, market data, balances, orders and
+the order stream. Nothing here can change the account; the writes are in `exchange.py`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, fields, replace
+from decimal import Decimal
+from typing import Any, Self
+
+import aiohttp
+
+from bot.domain.instrument import Instrument
+from bot.domain.orders import Order
+from bot.exchange.base import (
+    Balance,
+    Candle,
+    HistoryPage,
+    OrderUpdate,
+    Ticker,
+)
+from bot.exchange.cryptocom import wire
+from bot.exchange.cryptocom.client import TransportOptions, V1Transport
+from bot.exchange.cryptocom.errors import METHOD_NOT_FOUND_CODES
+from bot.exchange.cryptocom.stream import StreamOptions, UserOrderStream
+from bot.exchange.errors import (
+    ExchangeError,
+    OrderNotFound,
+    error_for_code,
+)
+from bot.exchange.marketdata import timeframe_ms
+
+log = logging.getLogger(__name__)
+
+MAX_HISTORY_LIMIT = 100
+MAX_CANDLES = 300
+
+@dataclass(frozen=True)
+class CryptoComOptions:
+    """Timings and limits; the defaults are the exchange's, tests shorten the waits."""
+    timeout_seconds: float = 10.0
+    rate_limit_retries: int = 5
+    rate_limit_backoff_seconds: float = 0.25
+    read_retries: int = 2                  # reads retried after a 5xx or a dropped connection
+    history_interval_seconds: float = 1.0
+    ws_connect_delay_seconds: float = 1.0
+    poll_interval_seconds: float = 5.0
+    reconnect_base_seconds: float = 1.0
+    reconnect_max_seconds: float = 60.0
+    lookup_attempts: int = 3               # detail lookups after an ambiguous write
+    lookup_delay_seconds: float = 0.3      # between them: the exchange processes writes asynchronously
+    instruments_ttl_seconds: float = 3600.0
+    min_notional: Decimal = Decimal(1)     # USD; get-instruments has no minimum (risk parameters do)
+
+    def transport(self) -> TransportOptions:
+        return TransportOptions(timeout_seconds=self.timeout_seconds, rate_limit_retries=self.rate_limit_retries,
+                                rate_limit_backoff_seconds=self.rate_limit_backoff_seconds,
+                                history_interval_seconds=self.history_interval_seconds,
+                                read_retries=self.read_retries)
+
+    def stream(self) -> StreamOptions:
+        return StreamOptions(connect_delay_seconds=self.ws_connect_delay_seconds,
+                             poll_interval_seconds=self.poll_interval_seconds,
+                             reconnect_base_seconds=self.reconnect_base_seconds,
+                             reconnect_max_seconds=self.reconnect_max_seconds)
+
+class CryptoComReads:
+    name = "cryptocom"
+    mode = "live"
+
+    def __init__(self, api_key: str, api_secret: str, *, api_url: str, ws_url: str = "",
+                 live_trading: bool = False, options: CryptoComOptions | None = None,
+                 session_factory: Callable[[], aiohttp.ClientSession] | None = None) -> None:
+        self.options = options or CryptoComOptions()
+        self.live_trading = live_trading is True
+        self.api_url = api_url
+        self.ws_url = ws_url
+        self._api_key = api_key
+        self._api_secret = api_secret
+        self._transport = V1Transport(api_key, api_secret, api_url, live_trading=self.live_trading,
+                                      options=self.options.transport())
+        self._session_factory = session_factory
+        self._instruments: dict[str, Instrument] | None = None
+        self._instruments_at = 0.0
+        self._advanced_reads = True
+        # order_id / client_oid -> "goes to the advanced endpoints" (trigger type or list leg).
+        self._advanced_ids: dict[str, bool] = {}
+        self.streams: list[UserOrderStream] = []
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, live_trading: bool = False, **overrides: Any) -> Self:
+        """The adapter for `settings`. Trading needs live_trading=True as well, which the factory
+        passes only when settings.LIVE_TRADING is exactly true."""
+        key = settings.EXCHANGE_CUSTOM_API_KEY
+        secret = settings.EXCHANGE_CUSTOM_API_SECRET
+        if key is None or secret is None:
+            raise ValueError("the crypto.com adapter needs EXCHANGE_CUSTOM_API_KEY and EXCHANGE_CUSTOM_API_SECRET")
+        names = {f.name for f in fields(CryptoComOptions)}
+        options = replace(CryptoComOptions(), **{k: v for k, v in overrides.items() if k in names})
+        extra = {k: v for k, v in overrides.items() if k not in names}
+        return cls(key.get_secret_value(), secret.get_secret_value(), api_url=settings.EXCHANGE_API_URL,
+                   ws_url=settings.EXCHANGE_WS_URL or "", live_trading=live_trading, options=options, **extra)
+
+    def __repr__(self) -> str:
+        return f"CryptoComExchange(api_url={self.api_url!r}, ws_url={self.ws_url!r}, live_trading={self.live_trading})"
+
+    @property
+    def transport(self) -> V1Transport:
+        return self._transport
+
+    # --- market data -------------------------------------------------------------------------
+
+    async def instruments(self) -> dict[str, Instrument]:
+        fresh = time.monotonic() - self._instruments_at < self.options.instruments_ttl_seconds
+        if self._instruments is None or not fresh:
+            result = await self._transport.call("public/get-instruments")
+            found: dict[str, Instrument] = {}
+            for item in wire.result_data(result):
+                inst = wire.parse_instrument(item, self.options.min_notional) if isinstance(item, dict) else None
+                if inst is not None:
+                    found[inst.symbol] = inst
+            self._instruments, self._instruments_at = found, time.monotonic()
+        return dict(self._instruments)
+
+    async def instrument(self, symbol: str) -> Instrument:
+        found = (await self.instruments()).get(symbol)
+        if found is None and self._instruments_at and time.monotonic() - self._instruments_at > 60:
+            self._instruments = None        # a listing newer than our copy
+            found = (await self.instruments()).get(symbol)
+        if found is None:
+            raise error_for_code("209", symbol)
+        return found
+
+    async def ticker(self, symbol: str) -> Ticker:
+        await self.instrument(symbol)
+        result = await self._transport.call("public/get-tickers", {"instrument_name": symbol})
+        for item in wire.result_data(result):
+            if isinstance(item, dict) and item.get("i", symbol) == symbol:
+                return wire.parse_ticker(item)
+        return Ticker(symbol, None)
+
+    async def tickers(self) -> dict[str, Ticker]:
+        result = await self._transport.call("public/get-tickers")
+        tickers = [wire.parse_ticker(item) for item in wire.result_data(result) if isinstance(item, dict)]
+        return {t.symbol: t for t in tickers if t.symbol}
+
+    async def candles(self, symbol: str, timeframe: str, limit: int = 300,
+                      since_ms: int | None = None) -> list[Candle]:
+        await self.instrument(symbol)
+        limit = max(1, min(limit, MAX_CANDLES))
+        step = timeframe_ms(wire.exchange_timeframe(timeframe))
+        # The default window is only the last day, so ask for the span `limit` candles cover.
+        if since_ms is None:
+            end_ms = int(time.time() * 1000)
+            start_ms = end_ms - step * (limit + 1)     # the newest candle is still open
+        else:
+            start_ms, end_ms = since_ms, since_ms + step * limit
+        result = await self._transport.call("public/get-candlestick", {
+            "instrument_name": symbol, "timeframe": wire.exchange_timeframe(timeframe), "count": str(limit),
+            "start_ts": str(start_ms), "end_ts": str(end_ms)})
+        candles = sorted((wire.parse_candle(c) for c in wire.result_data(result) if isinstance(c, dict)),
+                         key=lambda c: c.timestamp_ms)
+        return candles[:limit] if since_ms is not None else candles[-limit:]
+
+    # --- account -----------------------------------------------------------------------------
+
+    async def balances(self) -> dict[str, Balance]:
+        return wire.parse_balances(await self._transport.call("private/user-balance"))
+
+    async def open_orders(self, symbol: str | None = None) -> list[Order]:
+        params = {"instrument_name": symbol} if symbol else {}
+        orders = self._remember(wire.parse_orders(wire.result_data(
+            await self._transport.call("private/get-open-orders", params))))
+        advanced = await self._advanced_read("private/advanced/get-open-orders", params)
+        seen = {o.order_id for o in orders}
+        orders += [o for o in self._remember(wire.parse_orders(wire.result_data(advanced)))
+                   if o.order_id not in seen]
+        return orders
+
+    async def order_history(self, start_ns: int, end_ns: int, limit: int = 100,
+                            symbol: str | None = None) -> HistoryPage:
+        """Final orders created in [start_ns, end_ns), newest first. Trigger orders live in the
+        advanced history; both are read for the same window and merged so that paging by
+        `next_end_ns` (end exclusive) leaves no gap."""
+        limit = max(1, min(limit, MAX_HISTORY_LIMIT))
+        params: dict[str, Any] = {"start_time": str(start_ns), "end_time": str(end_ns), "limit": str(limit)}
+        if symbol:
+            params["instrument_name"] = symbol
+        regular, advanced = await asyncio.gather(
+            self._transport.call("private/get-order-history", params),
+            self._advanced_read("private/advanced/get-order-history", params))
+        sources = [wire.parse_orders(wire.result_data(regular)), wire.parse_orders(wire.result_data(advanced))]
+        merged: dict[str, Order] = {}
+        for orders in sources:
+            for order in orders:
+                merged.setdefault(order.order_id, order)
+        ordered = sorted(merged.values(), key=lambda o: o.create_time_ns, reverse=True)
+        page = self._remember(ordered[:limit])
+        more = any(len(orders) >= limit for orders in sources) or len(ordered) > limit
+        return HistoryPage(page, page[-1].create_time_ns if more and page else None)
+
+    async def order_detail(self, *, order_id: str | None = None, client_oid: str | None = None) -> Order | None:
+        return await self._detail(order_id=order_id, client_oid=client_oid, advanced_first=False)
+
+    async def _detail(self, *, order_id: str | None, client_oid: str | None, advanced_first: bool) -> Order | None:
+        if not order_id and not client_oid:
+            raise ValueError("order_detail needs order_id or client_oid")
+        params = {"order_id": str(order_id)} if order_id else {"client_oid": str(client_oid)}
+        methods = ["private/get-order-detail", "private/advanced/get-order-detail"]
+        for method in reversed(methods) if advanced_first else methods:
+            try:
+                result = (await self._advanced_read(method, params) if "advanced" in method
+                          else await self._transport.call(method, params))
+            except OrderNotFound:
+                continue
+            if isinstance(result, dict) and "data" in result and not result.get("order_id"):
+                items = wire.result_data(result)
+                result = items[0] if items else None
+            if isinstance(result, dict) and (result.get("order_id") or result.get("exchange_order_id")):
+                return self._remember([wire.parse_order(result)])[0]
+        return None
+
+    async def _advanced_read(self, method: str, params: dict[str, Any]) -> Any:
+        """An advanced read, or an empty answer where the exchange (or simulator) lacks the method."""
+        if not self._advanced_reads:
+            return {}
+        try:
+            return await self._transport.call(method, params)
+        except ExchangeError as exc:
+            if exc.code in METHOD_NOT_FOUND_CODES:
+                log.info("%s is not offered here; reading regular endpoints only", method)
+                self._advanced_reads = False
+                return {}
+            raise
+
+    def _remember(self, orders: list[Order]) -> list[Order]:
+        for order in orders:
+            advanced = order.order_type.is_trigger or bool(order.list_id)
+            self._advanced_ids[order.order_id] = advanced
+            if order.client_oid:
+                self._advanced_ids[order.client_oid] = advanced
+        return orders
+
+    # --- order stream ------------------------------------------------------------------------
+
+    async def order_updates(self) -> AsyncIterator[OrderUpdate]:
+        queue: asyncio.Queue[OrderUpdate] = asyncio.Queue()
+        stream = UserOrderStream(
+            ws_url=self.ws_url, api_key=self._api_key, api_secret=self._api_secret,
+            open_orders=self.open_orders, detail=lambda oid: self.order_detail(order_id=oid),
+            options=self.options.stream(), session_factory=self._session_factory)
+        self.streams.append(stream)
+        task = asyncio.create_task(stream.run(queue), name="cryptocom-order-stream")
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    update = getter.result()
+                    self._remember([update.order])
+                    yield update
+                else:
+                    getter.cancel()
+                    task.result()       # the stream ended: surface why
+                    return
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            self.streams.remove(stream)
+
+    async def close(self) -> None:
+        await self._transport.close()
+
