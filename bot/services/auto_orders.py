@@ -18,9 +18,9 @@ from bot.domain.events import AutoOrderPlaced, AutoOrderRefused
 from bot.domain.instrument import Instrument
 from bot.domain.money import ZERO, percent_of, plain
 from bot.domain.order_rules import OrderCandidate, Refusal, RuleLimits, first_refusal
-from bot.domain.orders import OrderType, Side, make_client_oid
+from bot.domain.orders import Order, OrderType, Side, make_client_oid
 from bot.exchange.base import Exchange, OrderRequest, OtocoRequest
-from bot.exchange.errors import ExchangeError, OrderRejectedError
+from bot.exchange.errors import ExchangeError, NativeOcoUnavailable, OrderRejectedError
 from bot.services.events import EventBus
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,12 @@ class AutoOrderService:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def consider(self, entry: WatchlistEntry, price: Decimal, signal_time: datetime) -> AutoOrderDecision:
-        """Place a buy for this BUY signal, or store and publish why not."""
+        """Place a buy for this BUY signal, or store and publish why not. The same signal (a replay
+        after a restart) returns its first decision: it never places, or announces, twice."""
+        client_oid = make_client_oid("auto", self.exchange.mode, entry.symbol, signal_time.isoformat())
+        earlier = await AutoOrderDecision.filter(client_oid=client_oid, allowed=True).first()
+        if earlier is not None:
+            return earlier
         instrument = await self.exchange.instrument(entry.symbol)
         open_buys = [o for o in await self.exchange.open_orders(entry.symbol) if o.side is Side.BUY]
         last = await AutoOrderDecision.filter(symbol=entry.symbol, allowed=True, mode=self.exchange.mode) \
@@ -82,7 +87,6 @@ class AutoOrderService:
             return await self._refuse(entry.symbol, instrument.round_price(price, Side.BUY), plan)
         limit_price, quantity, stop, take = plan.price, plan.quantity, plan.stop_loss, plan.take_profit
 
-        client_oid = make_client_oid("auto", self.exchange.mode, entry.symbol, signal_time.isoformat())
         request = OrderRequest(entry.symbol, Side.BUY, OrderType.LIMIT, client_oid, quantity=quantity,
                                price=limit_price)
         try:
@@ -91,13 +95,17 @@ class AutoOrderService:
                     request, stop_loss_trigger=stop, take_profit_price=take,
                     stop_loss_client_oid=make_client_oid(client_oid, "sl"),
                     take_profit_client_oid=make_client_oid(client_oid, "tp")))
-            except OrderRejectedError as exc:
-                if exc.code not in {"218", "140001", "40002"}:
+            except (OrderRejectedError, NativeOcoUnavailable) as exc:
+                if not isinstance(exc, NativeOcoUnavailable) and exc.code not in {"218", "140001", "40002"}:
                     raise
                 log.info("OTOCO refused for %s (%s): plain buy, protected on fill", entry.symbol, exc.code)
                 await self.exchange.create_order(request)
         except ExchangeError as exc:
-            return await self._refuse(entry.symbol, limit_price, Refusal("exchange_refused", str(exc)))
+            # Refused, or an outcome the adapter could not settle: ask the exchange before calling it
+            # refused, since an order that landed must count for the next signal's rules.
+            if await self._landed(client_oid) is None:
+                return await self._refuse(entry.symbol, limit_price, Refusal("exchange_refused", str(exc)))
+            log.warning("buy %s for %s landed despite %s", client_oid, entry.symbol, exc.reason)
         decision = await AutoOrderDecision.create(mode=self.exchange.mode, symbol=entry.symbol, allowed=True,
                                                   price=limit_price, client_oid=client_oid,
                                                   detail=f"buy {quantity} at {limit_price}", decided_at=self.clock())
@@ -106,6 +114,17 @@ class AutoOrderService:
                                                   client_oid=client_oid, quantity=quantity, price=limit_price,
                                                   mode=self.exchange.mode))
         return decision
+
+    async def _landed(self, client_oid: str) -> Order | None:
+        try:
+            return await self.exchange.order_detail(client_oid=client_oid)
+        except ExchangeError:
+            return None
+
+    async def record_failure(self, symbol: str, price: Decimal, exc: Exception) -> AutoOrderDecision:
+        """A BUY signal that could not even be considered (the exchange did not answer): stored and
+        published like a refusal, so it is never silent."""
+        return await self._refuse(symbol, price, Refusal("exchange_unavailable", f"{type(exc).__name__}: {exc}"))
 
     async def _refuse(self, symbol: str, price: Decimal, refusal: Refusal) -> AutoOrderDecision:
         decision = await AutoOrderDecision.create(mode=self.exchange.mode, symbol=symbol, allowed=False,

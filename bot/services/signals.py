@@ -126,7 +126,11 @@ class SignalService:
                                                         price=price, reasons=decided.reasons,
                                                         mode=self.exchange.mode))
             if decided.decision is Decision.BUY and entry.trade_enabled and self.auto_orders is not None:
-                await self.auto_orders.consider(entry, price, self.clock())
+                try:
+                    await self.auto_orders.consider(entry, price, self.clock())
+                except Exception as exc:     # one coin's exchange trouble never costs the others their signal
+                    log.warning("automatic order for %s not considered: %s", entry.symbol, exc)
+                    await self.auto_orders.record_failure(entry.symbol, price, exc)
         return verdicts
 
     async def _prices(self, symbols: list[str]) -> dict[str, Decimal]:

@@ -3,6 +3,8 @@ HTTP and WebSocket; nothing of ours is mocked)."""
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from itertools import pairwise
@@ -100,6 +102,17 @@ async def test_candles_come_oldest_first_up_to_the_limit(live: CryptoComExchange
     assert all(isinstance(c.close, Decimal) for c in candles)
     since = candles[10].timestamp_ms
     assert (await live.candles(BTC, "1h", limit=5, since_ms=since))[0].timestamp_ms == since
+
+
+async def test_the_updaters_500_candles_come_in_pages_without_gaps_or_the_forming_one(
+        live: CryptoComExchange, sim: SimulatorHandle) -> None:
+    candles = await live.candles(BTC, "1h", limit=500)
+
+    assert len(candles) == 500                                   # more than one request's 300
+    steps = {b.timestamp_ms - a.timestamp_ms for a, b in itertools.pairwise(candles)}
+    assert steps == {3_600_000}                                  # consecutive, none twice
+    assert candles[-1].timestamp_ms + 3_600_000 <= time.time() * 1000   # only closed candles
+    assert len(sim.calls_to("public/get-candlestick")) == 2
 
 
 async def test_balances_split_total_free_and_locked(live: CryptoComExchange) -> None:

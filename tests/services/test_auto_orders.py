@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.db.models import AutoOrderDecision, WatchlistEntry
-from bot.domain.events import AutoOrderRefused
+from bot.domain.events import AutoOrderPlaced, AutoOrderRefused
 from bot.domain.orders import Side
 from bot.exchange.paper import build_paper_exchange
 from bot.services.auto_orders import AutoOrderService
@@ -74,9 +74,22 @@ async def test_the_same_signal_never_places_twice(paper) -> None:
     coin = await entry(min_price_move_percent=Decimal(0))
     service = AutoOrderService(paper, EventBus())
     last = (await paper.ticker("ETH_USDT")).last
-    await service.consider(coin, last * Decimal("0.98"), T0)
+    events = service.events
+    first = await service.consider(coin, last * Decimal("0.98"), T0)
     again = await service.consider(coin, last * Decimal("0.97"), T0)   # a restart replays the same signal
-    assert not again.allowed and again.rule == "exchange_refused"
+    assert again.allowed and again.id == first.id and again.price == first.price
+    assert len([o for o in await paper.open_orders("ETH_USDT") if o.side is Side.BUY]) == 1
+    assert len([e for e in events.published if isinstance(e, AutoOrderPlaced)]) == 1
+
+
+async def test_a_buy_that_landed_before_a_crash_is_never_placed_again(paper) -> None:
+    coin = await entry(min_price_move_percent=Decimal(0))
+    service = AutoOrderService(paper, EventBus())
+    last = (await paper.ticker("ETH_USDT")).last
+    first = await service.consider(coin, last * Decimal("0.98"), T0)
+    await AutoOrderDecision.filter(id=first.id).delete()             # the crash lost the decision's row
+    again = await service.consider(coin, last * Decimal("0.98"), T0)
+    assert not again.allowed and again.rule == "duplicate_price"       # the exchange's open buy counts
     assert len([o for o in await paper.open_orders("ETH_USDT") if o.side is Side.BUY]) == 1
 
 

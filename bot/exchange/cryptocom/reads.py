@@ -149,20 +149,36 @@ class CryptoComReads:
 
     async def candles(self, symbol: str, timeframe: str, limit: int = 300,
                       since_ms: int | None = None) -> list[Candle]:
+        """Closed candles, oldest first: the newest `limit` (or `limit` from `since_ms`). The exchange
+        gives at most 300 a request, so a longer window is read in pages, and the candle still forming
+        is left out, as the paper exchange and the backtest do (indicators see the same series)."""
         await self.instrument(symbol)
-        limit = max(1, min(limit, MAX_CANDLES))
-        step = timeframe_ms(wire.exchange_timeframe(timeframe))
-        # The default window is only the last day, so ask for the span `limit` candles cover.
-        if since_ms is None:
-            end_ms = int(time.time() * 1000)
-            start_ms = end_ms - step * (limit + 1)     # the newest candle is still open
-        else:
-            start_ms, end_ms = since_ms, since_ms + step * limit
-        result = await self._transport.call("public/get-candlestick", {
-            "instrument_name": symbol, "timeframe": wire.exchange_timeframe(timeframe), "count": str(limit),
-            "start_ts": str(start_ms), "end_ts": str(end_ms)})
-        candles = sorted((wire.parse_candle(c) for c in wire.result_data(result) if isinstance(c, dict)),
-                         key=lambda c: c.timestamp_ms)
+        limit = max(1, limit)
+        name = wire.exchange_timeframe(timeframe)
+        step = timeframe_ms(name)
+        now_ms = int(time.time() * 1000)
+        found: dict[int, Candle] = {}
+        end_ms = now_ms if since_ms is None else since_ms + step * limit
+        start_floor = since_ms
+        while len(found) < limit:
+            count = min(MAX_CANDLES, limit - len(found) + (1 if since_ms is None else 0))
+            start_ms = end_ms - step * count
+            if start_floor is not None:
+                start_ms = max(start_ms, start_floor)
+            result = await self._transport.call("public/get-candlestick", {
+                "instrument_name": symbol, "timeframe": name, "count": str(count),
+                "start_ts": str(start_ms), "end_ts": str(end_ms)})
+            page = [wire.parse_candle(c) for c in wire.result_data(result) if isinstance(c, dict)]
+            fresh = [c for c in page if c.timestamp_ms not in found and c.timestamp_ms + step <= now_ms]
+            for candle in fresh:
+                found[candle.timestamp_ms] = candle
+            if not page or start_ms <= (start_floor or 0):
+                break
+            oldest = min(c.timestamp_ms for c in page)
+            if oldest >= end_ms:
+                break
+            end_ms = oldest               # end is exclusive: the next page ends where this one began
+        candles = sorted(found.values(), key=lambda c: c.timestamp_ms)
         return candles[:limit] if since_ms is not None else candles[-limit:]
 
     # --- account -----------------------------------------------------------------------------
