@@ -25,7 +25,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.domain.orders import Order
+from bot.domain.orders import Order, OrderStatus
 from bot.exchange.base import OrderUpdate
 from bot.exchange.cryptocom.wire import parse_order
 from bot.exchange.errors import AuthenticationFailed, ExchangeError
@@ -71,8 +71,18 @@ class OrderTracker:
             while len(self._final) > self._remember_final:
                 self._final.popitem(last=False)
             return True
+        if previous is not None and self._older(order, previous):
+            return False            # a late push or a poll overtaken by the stream: keep the newer state
         self.open[order.order_id] = order
         return previous is None or self._state(previous) != state
+
+    @staticmethod
+    def _older(order: Order, known: Order) -> bool:
+        """Fills only grow, and a live order never goes back to waiting: anything else is stale."""
+        if order.filled_quantity < known.filled_quantity:
+            return True
+        return (order.filled_quantity == known.filled_quantity and known.status is OrderStatus.ACTIVE
+                and order.status in (OrderStatus.NEW, OrderStatus.PENDING))
 
 
 OpenOrdersFn = Callable[[], Awaitable[list[Order]]]
@@ -148,15 +158,20 @@ class UserOrderStream:
             self.connections += 1
             self.connected.set()
             # Whatever changed while the socket was down: the subscribe reply lists open orders, but
-            # orders that finished in the gap are only found by asking for them.
-            await self._poll(queue)
-            async for message in ws:
-                if message.type is not aiohttp.WSMsgType.TEXT:
-                    if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                                        aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR):
-                        break
-                    continue
-                await self._handle(ws, message.data, queue)
+            # orders that finished in the gap are only found by asking for them. That poll runs beside
+            # the reading, so heartbeats are answered within their 5 s however slow REST is.
+            catch_up = asyncio.create_task(self._poll(queue), name="order-stream-catch-up")
+            try:
+                async for message in ws:
+                    if message.type is not aiohttp.WSMsgType.TEXT:
+                        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                            aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR):
+                            break
+                        continue
+                    await self._handle(ws, message.data, queue)
+            finally:
+                catch_up.cancel()
+                await asyncio.gather(catch_up, return_exceptions=True)
         raise ConnectionError(f"the order stream closed (code {ws.close_code})")
 
     async def _request(self, ws: aiohttp.ClientWebSocketResponse, payload: dict[str, Any],
