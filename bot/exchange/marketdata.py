@@ -30,6 +30,8 @@ def timeframe_ms(timeframe: str) -> int:
     if not match:
         raise ValueError(f"unknown timeframe {timeframe!r}")
     number = int(match.group(1) or match.group(4))
+    if match.group(2) == "M":
+        return number * 30 * _UNITS_MS["d"]     # crypto.com's "1M" is a calendar month ("M1" is a minute)
     unit = (match.group(2) or match.group(3)).lower()
     return number * _UNITS_MS[unit]
 

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -209,7 +210,7 @@ class UserOrderStream:
     async def _handle(self, ws: aiohttp.ClientWebSocketResponse, text: str,
                       queue: asyncio.Queue[OrderUpdate]) -> dict[str, Any] | None:
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_float=Decimal)    # prices and quantities stay exact
         except ValueError:
             log.warning("order stream: a message that is not JSON was ignored")
             return None
