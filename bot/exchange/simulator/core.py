@@ -107,6 +107,18 @@ class Answer:
     def ok(self) -> bool:
         return self.code == "0" and self.http_status is None
 
+    def body(self, request_id: Any, method: str) -> dict[str, Any]:
+        """The v1 response envelope (REST body and WebSocket reply alike)."""
+        body: dict[str, Any] = {"id": request_id, "method": method, "code": int(self.code)}
+        if self.code == "0":
+            if self.result is not None:
+                body["result"] = self.result
+        else:
+            body["message"] = self.message
+            if self.detail:
+                body["detail"] = self.detail
+        return body
+
 
 class Refusal(Exception):
     """A v1 error answer from a method handler or the envelope checks."""
@@ -155,11 +167,19 @@ class Simulator:
     def check_signed(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """A private REST request's method and params, or Refusal (40003 / 40101 / 40102)."""
         method, params = self.check_envelope(body)
+        self.check_key(method, body, params)
+        return method, params
+
+    def check_key(self, method: str, body: dict[str, Any], params: dict[str, Any]) -> str:
+        """The request's api_key when it and the signature match (REST and WebSocket auth alike)."""
         key, sig = body.get("api_key"), body.get("sig")
         if key != self.config.api_key or not isinstance(sig, str) or not signature_matches(
                 self.config.api_secret, method, body.get("id"), str(key), params, body.get("nonce"), sig):
             raise Refusal("40101", "api_key or signature does not match")
-        return method, params
+        return str(key)
+
+    def record(self, method: str, params: dict[str, Any], code: str, transport: str) -> None:
+        self.calls.append(RecordedCall(method, params, code, transport, self.clock()))
 
     def check_envelope(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         method, params = body.get("method"), body.get("params")
@@ -192,8 +212,8 @@ class Simulator:
         # Without a client_oid the exchange uses the request's nonce (which is why we always send one).
         given = {**params, "_nonce": nonce} if nonce is not None else params
         answer = self._answer_now(method, given, faults, key, METHODS)
-        self.calls.append(RecordedCall(method, params, answer.code if answer.http_status is None
-                                       else f"HTTP {answer.http_status}", transport, self.clock()))
+        self.record(method, params, answer.code if answer.http_status is None else f"HTTP {answer.http_status}",
+                    transport)
         return answer
 
     def _answer_now(self, method: str, params: dict[str, Any], faults: ActiveFaults, key: str,

@@ -21,18 +21,6 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/exchange/v1"
 
 
-def envelope(request_id: Any, method: str, answer: Answer) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": request_id, "method": method, "code": int(answer.code)}
-    if answer.code == "0":
-        if answer.result is not None:
-            body["result"] = answer.result
-    else:
-        body["message"] = answer.message
-        if answer.detail:
-            body["detail"] = answer.detail
-    return body
-
-
 class SimulatorServer:
     def __init__(self, simulator: Simulator) -> None:
         self.sim = simulator
@@ -74,7 +62,8 @@ class SimulatorServer:
             if signed_method != method:
                 raise Refusal("40003", f"body method {signed_method} does not match the path {method}")
         except Refusal as refusal:
-            self.sim.calls.append(_refused_call(self.sim, method, body, refusal.code))
+            params = body["params"] if isinstance(body.get("params"), dict) else {}
+            self.sim.record(method, params, refusal.code, "rest")
             return self._respond(request, request_id, method, self.sim.refusal(refusal.code, refusal.detail))
         answer = await self.sim.answer(method, params, transport="rest", key=str(body["api_key"]),
                                        nonce=body.get("nonce"))
@@ -88,7 +77,7 @@ class SimulatorServer:
             # Done, but the answer never arrives: the client cannot tell whether it happened.
             request.transport.abort()
             raise asyncio.CancelledError
-        return web.json_response(envelope(request_id, method, answer), status=http_status(answer.code))
+        return web.json_response(answer.body(request_id, method), status=http_status(answer.code))
 
     # --- control API --------------------------------------------------------------------------
 
@@ -141,11 +130,3 @@ class SimulatorServer:
     async def control_drop_websockets(self, request: web.Request) -> web.Response:
         dropped = await self.hub.close_all(code=1013, reason="server restarting")
         return web.json_response({"dropped": dropped})
-
-
-def _refused_call(sim: Simulator, method: str, body: dict[str, Any], code: str) -> Any:
-    from bot.exchange.simulator.core import RecordedCall
-
-    params: dict[str, Any] = body["params"] if isinstance(body.get("params"), dict) else {}
-    return RecordedCall(method, params, code, "rest", sim.clock())
-

@@ -16,7 +16,6 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot.exchange.simulator.core import Refusal, Simulator
-from bot.exchange.v1_signing import signature_matches
 
 log = logging.getLogger(__name__)
 
@@ -159,28 +158,18 @@ class UserSocketHub:
         params: dict[str, Any] = body["params"] if isinstance(body.get("params"), dict) else {}
         answer = await self.sim.answer(method, params, transport="ws", key=f"ws:{sock.api_key}",
                                        nonce=body.get("nonce"))
-        reply: dict[str, Any] = {"id": request_id, "method": method, "code": int(answer.code)}
-        if answer.code == "0" and answer.result is not None:
-            reply["result"] = answer.result
-        elif answer.code != "0":
-            reply["message"] = answer.message
-        sock.send(reply)
+        sock.send(answer.body(request_id, method))
 
     def _auth(self, sock: UserSocket, body: dict[str, Any]) -> dict[str, Any]:
         request_id = body.get("id", -1)
-        config = self.sim.config
         try:
             self.sim.check_nonce(body.get("nonce"))
-            key, sig = body.get("api_key"), body.get("sig")
-            if key != config.api_key or not isinstance(sig, str) or not signature_matches(
-                    config.api_secret, "public/auth", request_id, str(key), {}, body.get("nonce"), sig):
-                raise Refusal("40101", "api_key or signature does not match")
+            key = self.sim.check_key("public/auth", body, {})
         except Refusal as refusal:
-            self.sim.calls.append(_ws_call(self.sim, "public/auth", refusal.code))
-            return {"id": request_id, "method": "public/auth", "code": int(refusal.code),
-                    "message": self.sim.refusal(refusal.code, "").message}
-        sock.api_key = str(key)
-        self.sim.calls.append(_ws_call(self.sim, "public/auth", "0"))
+            self.sim.record("public/auth", {}, refusal.code, "ws")
+            return self.sim.refusal(refusal.code, refusal.detail).body(request_id, "public/auth")
+        sock.api_key = key
+        self.sim.record("public/auth", {}, "0", "ws")
         return {"id": request_id, "method": "public/auth", "code": 0}
 
     def _subscription(self, sock: UserSocket, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -210,9 +199,3 @@ class UserSocketHub:
                 replies.append({"id": request_id, "method": method, "code": 0, "result": {
                     "subscription": channel, "channel": family, "data": orders}})
         return replies
-
-
-def _ws_call(sim: Simulator, method: str, code: str) -> Any:
-    from bot.exchange.simulator.core import RecordedCall
-
-    return RecordedCall(method, {}, code, "ws", sim.clock())
