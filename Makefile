@@ -26,6 +26,7 @@ simulator: install
 
 lint: install
 	$(VENV)/bin/ruff check bot webapp tests bench
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: install
 	$(VENV)/bin/mypy

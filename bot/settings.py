@@ -185,7 +185,7 @@ class Settings(BaseSettings):
             )
         return self
 
-    def __repr_args__(self):  # type: ignore[no-untyped-def]
+    def __repr_args__(self):
         # repr()/str() show the masked view: URLs may carry passwords too.
         yield from self.masked().items()
 

@@ -68,12 +68,12 @@ class JobScheduler:
         async def tick() -> None:
             task = asyncio.current_task()
             if task is not None:
-                self._running.add(task)  # type: ignore[arg-type]
+                self._running.add(task)
             try:
                 await self.run_now(name, job, ttl_seconds=ttl_seconds)
             finally:
                 if task is not None:
-                    self._running.discard(task)  # type: ignore[arg-type]
+                    self._running.discard(task)
 
         # Created inside the running loop (aiocron binds the loop at construction).
         self._crons.append(aiocron.crontab(spec, func=tick, start=True, tz=ZoneInfo(self.timezone)))

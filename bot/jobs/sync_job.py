@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from bot.exchange.base import Exchange
-from bot.services.events import EventBus
 from bot.services.locks import JobLock
-from bot.services.order_repository import OrderRepository
-from bot.services.protection import ProtectionService
 from bot.services.sync import SyncReport, SyncService
 
 log = logging.getLogger(__name__)
@@ -35,23 +29,3 @@ def make_sync_job(sync: SyncService, lock: JobLock, *, ttl_seconds: float = 900)
         return await run_sync_cycle(sync, lock, ttl_seconds=ttl_seconds)
 
     return sync_job
-
-
-def register_sync_job(services: dict[str, Any], sync: SyncService, lock: JobLock) -> None:
-    """Put the job where `bot/jobs/registry.py` looks for it (`services["sync_job"]`)."""
-    services["sync_job"] = make_sync_job(sync, lock)
-    services["sync"] = sync
-
-
-def build_sync(exchange: Exchange, events: EventBus, *, account: str = "main",
-               backfill_calls_per_cycle: int | None = None) -> tuple[SyncService, ProtectionService]:
-    """The sync and protection services for one exchange account, wired to each other."""
-    repository = OrderRepository(exchange.mode, account)
-    protection = ProtectionService(exchange, repository, events)
-    sync = SyncService(exchange, events, repository, protection, backfill_calls_per_cycle=backfill_calls_per_cycle)
-    return sync, protection
-
-
-def start_order_stream(sync: SyncService) -> asyncio.Task[None]:
-    """Follow the exchange's order stream in the background (create after Tortoise.init)."""
-    return asyncio.create_task(sync.follow_order_stream(), name="order-stream")

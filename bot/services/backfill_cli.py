@@ -32,10 +32,9 @@ async def run_backfill(settings: Settings, *, exchange: Any = None, days: int = 
     bar: tqdm[Any] | None = None
     try:
         if exchange is None:
-            from bot.app import market_data_source
-            from bot.exchange.factory import build_exchange  # type: ignore[import-not-found,unused-ignore]
+            from bot.exchange.factory import build_exchange
 
-            exchange = build_exchange(settings, market_data=market_data_source(settings))
+            exchange = build_exchange(settings)
         sync = SyncService(exchange, EventBus(), OrderRepository(exchange.mode), None,
                            history_min_interval_s=min_interval_s, backfill_days=days)
         cursor = await sync.repo.cursor(HISTORY_CURSOR)

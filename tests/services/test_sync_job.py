@@ -11,7 +11,7 @@ import pytest
 from bot.domain.events import OrderCanceled, OrderFilled
 from bot.domain.orders import OrderType, Side
 from bot.exchange.base import OrderRequest
-from bot.jobs.sync_job import make_sync_job, register_sync_job, run_sync_cycle
+from bot.jobs.sync_job import make_sync_job, run_sync_cycle
 from bot.services.locks import LocalJobLock, RedisJobLock
 from tests.services.sim_exchange import simulated_exchange
 from tests.services.sync_harness import build
@@ -30,10 +30,7 @@ async def test_second_tick_is_skipped_while_a_cycle_runs(db: str, redis_client: 
                                                               run_sync_cycle(h.sync, lock)), 20)
         assert sum(r is not None for r in (first, second)) == 1
         assert exchange.calls.count("open_orders") == 1
-        services: dict[str, Any] = {}
-        register_sync_job(services, h.sync, lock)
-        assert await services["sync_job"]() is not None         # free again afterwards
-        assert await make_sync_job(h.sync, lock)() is not None
+        assert await make_sync_job(h.sync, lock)() is not None   # free again afterwards
 
 
 async def test_hand_placed_and_canceled_orders_are_picked_up_with_events(db: str) -> None:

@@ -101,7 +101,7 @@ class _AnswerError(Exception):
         self.message = message
 
 
-class _CcxtClient(ccxt.cryptocom):  # type: ignore[misc]
+class _CcxtClient(ccxt.cryptocom):
     """ccxt's client with exact numbers and an error hook that keeps the HTTP status."""
 
     def on_json_response(self, text: str) -> Any:

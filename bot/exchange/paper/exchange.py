@@ -222,13 +222,13 @@ class PaperExchange:
             return engine.place(symbol=inst.symbol, side=request.side, order_type=request.order_type,
                                 client_oid=request.client_oid, quantity=quantity, price=price, notional=notional,
                                 now_ns=now, post_only=request.post_only).to_order()
-        return await self._write(place)  # type: ignore[no-any-return]
+        return await self._write(place)
 
     async def create_trigger_order(self, request: TriggerOrderRequest) -> Order:
         inst = await self.instrument(request.symbol)
         leg = self._trigger_leg(inst, request.side, request.order_type, request.client_oid, request.quantity,
                                 request.trigger_price, request.price)
-        return await self._write(  # type: ignore[no-any-return]
+        return await self._write(
             lambda engine, now: engine.place(**leg, now_ns=now, advanced=True).to_order())
 
     @staticmethod
@@ -251,7 +251,7 @@ class PaperExchange:
         def place(engine: MatchingEngine, now: int) -> OcoPlacement:
             list_id, (tp_leg, sl_leg) = engine.place_oco([take_profit, stop], now)
             return OcoPlacement(list_id, tp_leg.order_id, sl_leg.order_id)
-        return await self._write(place)  # type: ignore[no-any-return]
+        return await self._write(place)
 
     async def cancel_oco(self, list_id: str, symbol: str) -> None:
         await self._write(lambda engine, now: engine.cancel_list(list_id, now))
@@ -276,7 +276,7 @@ class PaperExchange:
         def place(engine: MatchingEngine, now: int) -> OcoPlacement:
             list_id, (_, sl_leg, tp_leg) = engine.place_otoco([entry_leg, stop, profit], now)
             return OcoPlacement(list_id, tp_leg.order_id, sl_leg.order_id)
-        return await self._write(place)  # type: ignore[no-any-return]
+        return await self._write(place)
 
     async def cancel_order(self, *, symbol: str, order_id: str | None = None,
                            client_oid: str | None = None) -> None:

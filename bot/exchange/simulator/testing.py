@@ -90,7 +90,7 @@ async def running_simulator(config: SimulatorConfig | None = None, *, host: str 
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    sockets = site._server.sockets if site._server is not None else []  # type: ignore[union-attr,attr-defined]
+    sockets = site._server.sockets if site._server is not None else []  # type: ignore[attr-defined]
     bound = sockets[0].getsockname()[1] if sockets else port
     try:
         yield SimulatorHandle(simulator, server, f"http://{host}:{bound}")

@@ -1,0 +1,268 @@
+"""The composition root: every long-lived object, built once from settings, held in typed fields.
+
+Nothing under `bot/` imports this module except the entry points (`bot/app.py`, `bot/cli/`); a test
+builds the whole application in one call with `build_application(settings, exchange=...)`.
+
+Order matters: the database is initialised before anything creates tasks (Tortoise 1.x keeps its
+context in a ContextVar that tasks copy at creation); then the exchange, the services, Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot.db.config import connection_label
+from bot.domain.strategy import StrategyParams
+from bot.exchange.base import Exchange
+from bot.exchange.factory import build_exchange
+from bot.jobs.registry import job_definitions
+from bot.jobs.scheduler import JobScheduler
+from bot.jobs.sync_job import make_sync_job
+from bot.sandbox import SandboxHandle
+from bot.services.audited_exchange import AuditedExchange
+from bot.services.auto_orders import AutoOrderService
+from bot.services.events import EventBus
+from bot.services.locks import JobLock, LocalJobLock, RedisJobLock
+from bot.services.oco_health import OcoHealthService
+from bot.services.order_repository import OrderRepository
+from bot.services.portfolio import PortfolioService
+from bot.services.protection import ProtectionService
+from bot.services.signals import SignalService
+from bot.services.sync import SyncService
+from bot.settings import Settings
+from bot.telegram.notifier import Notifier
+from webapp.app import build_web_app
+from webapp.health import HealthReport, Probe
+
+log = logging.getLogger(__name__)
+# The first sync reads the recent window, then walks the 180 days back 20 history requests a cycle
+# (20 s at the exchange's 1 request/s), so no cycle blocks the next for minutes;
+# `python -m bot backfill` walks it all at once.
+BACKFILL_CALLS_PER_CYCLE = 20
+Closer = Callable[[], Awaitable[object]]
+Job = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Services:
+    """The use cases; Telegram handlers receive them by parameter name (aiogram's injection)."""
+
+    exchange: Exchange
+    events: EventBus
+    orders: OrderRepository
+    sync: SyncService
+    protection: ProtectionService
+    portfolio: PortfolioService
+    oco_health: OcoHealthService
+    signals: SignalService
+
+    def handler_dependencies(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True)
+class Telegram:
+    bot: Bot
+    dispatcher: Dispatcher
+    notifier: Notifier
+    sandbox: SandboxHandle | None
+
+
+@dataclass
+class Application:
+    settings: Settings
+    events: EventBus
+    lock: JobLock
+    redis: Redis | None
+    exchange: Exchange
+    services: Services
+    scheduler: JobScheduler
+    health: HealthReport
+    web_app: web.Application
+    telegram: Telegram
+    closers: list[Closer] = field(default_factory=list)
+    web_url: str | None = None
+    _runner: web.AppRunner | None = None
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Serve the web app, start the exchange's stream, the jobs, Telegram polling and the sandbox chat."""
+        self._runner = web.AppRunner(self.web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.WEBAPP_HOST, self.settings.WEBAPP_PORT)
+        await site.start()
+        port = self._runner.addresses[0][1] if self._runner.addresses else self.settings.WEBAPP_PORT
+        self.web_url = f"http://{self.settings.WEBAPP_HOST}:{port}"
+        log.info("web server on %s (health: %s/healthz)", self.web_url, self.web_url)
+        start_exchange = getattr(self.exchange, "start", None)   # the paper exchange's replay clock
+        if start_exchange is not None:
+            await start_exchange()
+        for name, spec, job in self.jobs():
+            self.scheduler.add(name, spec, job)
+        self._tasks.append(asyncio.create_task(self.services.sync.follow_order_stream(), name="order-stream"))
+        await self.telegram.notifier.start()
+        from bot.telegram.setup import register_commands
+
+        await register_commands(self.telegram.bot, self.settings)
+        self._tasks.append(asyncio.create_task(self.telegram.dispatcher.start_polling(
+            self.telegram.bot, handle_signals=False, close_bot_session=False), name="telegram-polling"))
+        sandbox = self.telegram.sandbox
+        if sandbox is not None:
+            from bot.sandbox.chat import run_terminal_chat
+
+            self._tasks.append(asyncio.create_task(run_terminal_chat(
+                sandbox.emulator, sandbox.user_id, self.settings.DEFAULT_LANGUAGE), name="sandbox-chat"))
+
+    def jobs(self) -> list[tuple[str, str, Job]]:
+        return job_definitions(
+            self.settings, sync=make_sync_job(self.services.sync, self.lock),
+            market=self.services.signals.update_market, signals=self.services.signals.monitor)
+
+    def polling_failure(self) -> asyncio.Task[Any] | None:
+        """Telegram polling, if it ended on its own (the process then stops)."""
+        for task in self._tasks:
+            if task.done() and task.get_name() == "telegram-polling":
+                return task
+        return None
+
+    async def wait_background(self) -> None:
+        polling = [t for t in self._tasks if t.get_name() == "telegram-polling"]
+        await asyncio.wait(polling)
+
+    async def shutdown(self) -> None:
+        log.info("shutting down")
+        with contextlib.suppress(RuntimeError):
+            await self.telegram.dispatcher.stop_polling()
+        await self.scheduler.stop()
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for closer in reversed(self.closers):
+            try:
+                await closer()
+            except Exception:
+                log.exception("error while closing")
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, account: str = "main") -> Services:
+    orders = OrderRepository(exchange.mode, account)
+    protection = ProtectionService(exchange, orders, events)
+    sync = SyncService(exchange, events, orders, protection, backfill_calls_per_cycle=BACKFILL_CALLS_PER_CYCLE)
+    strategy = StrategyParams(
+        rsi_buy=settings.STRATEGY_RSI_BUY, rsi_sell=settings.STRATEGY_RSI_SELL,
+        min_volume_ratio=settings.STRATEGY_MIN_VOLUME_RATIO, rebuy_move_percent=settings.STRATEGY_REBUY_MOVE_PERCENT)
+    signals = SignalService(exchange, events, strategy, auto_orders=AutoOrderService(exchange, events))
+    return Services(exchange=exchange, events=events, orders=orders, sync=sync, protection=protection,
+                    portfolio=PortfolioService(exchange.mode), oco_health=OcoHealthService(exchange.mode),
+                    signals=signals)
+
+
+async def build_application(settings: Settings, *, exchange: Exchange | None = None) -> Application:
+    """Everything from settings, in one call (the database must already be initialised)."""
+    closers: list[Closer] = []
+    redis: Redis | None = None
+    lock: JobLock = LocalJobLock()
+    if settings.REDIS_URL:
+        redis = Redis.from_url(settings.REDIS_URL, decode_responses=True)
+        closers.append(redis.aclose)
+        lock = RedisJobLock(redis)
+    audited = AuditedExchange(exchange if exchange is not None else build_exchange(settings))
+    closers.append(audited.close)
+    events = EventBus()
+    services = build_services(settings, audited, events)
+    scheduler = JobScheduler(lock=lock, timezone=settings.TIMEZONE)
+    health = HealthReport(mode=settings.mode, jobs=lambda: {n: s.as_dict() for n, s in scheduler.status.items()})
+    health.probes["database"] = database_probe(settings.DATABASE_URL)
+    health.probes["exchange"] = exchange_probe(audited)
+    try:
+        telegram = await build_telegram(settings, services, redis, closers)
+    except BaseException:
+        for closer in reversed(closers):
+            with contextlib.suppress(Exception):
+                await closer()
+        raise
+    health.probes["telegram"] = telegram_probe(telegram.bot)
+    return Application(settings=settings, events=events, lock=lock, redis=redis, exchange=audited,
+                       services=services, scheduler=scheduler, health=health, web_app=build_web_app(health),
+                       telegram=telegram, closers=closers)
+
+
+async def build_telegram(settings: Settings, services: Services, redis: Redis | None,
+                         closers: list[Closer]) -> Telegram:
+    from bot.telegram.setup import build_bot, build_dispatcher, build_i18n
+
+    api_url = settings.TELEGRAM_API_URL
+    token: str | None = None
+    sandbox: SandboxHandle | None = None
+    if settings.sandbox:
+        from bot.sandbox import DEMO_USER_ID, start_sandbox
+
+        if not settings.TELEGRAM_ALLOWED_USERS:
+            # The sandbox's own chat user is the only one who can talk to it.
+            settings = settings.model_copy(update={"TELEGRAM_ALLOWED_USERS": (DEMO_USER_ID,)})
+        sandbox = await start_sandbox(settings)
+        closers.append(sandbox.close)
+        api_url, token = sandbox.url, sandbox.token
+        log.info("no TELEGRAM_BOT_TOKEN: local Telegram sandbox at %s", api_url)
+    bot = build_bot(settings, api_url=api_url, token=token)
+    closers.append(bot.session.close)
+    dispatcher = build_dispatcher(settings, services=services.handler_dependencies(),
+                                  storage=fsm_storage(settings, redis))
+    notifier = Notifier(bot, services.events, build_i18n(settings.DEFAULT_LANGUAGE), settings.TELEGRAM_ALLOWED_USERS,
+                        settings.DEFAULT_LANGUAGE)
+    closers.append(notifier.close)
+    return Telegram(bot=bot, dispatcher=dispatcher, notifier=notifier, sandbox=sandbox)
+
+
+def fsm_storage(settings: Settings, redis: Redis | None) -> BaseStorage:
+    if redis is not None:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        # A separate client: the dispatcher closes its storage's connection pool on shutdown.
+        return RedisStorage(Redis.from_url(settings.REDIS_URL or ""))
+    from aiogram.fsm.storage.memory import MemoryStorage
+
+    return MemoryStorage()
+
+
+def database_probe(db_url: str) -> Probe:
+    async def probe() -> None:
+        from tortoise import Tortoise
+
+        await Tortoise.get_connection(connection_label(db_url)).execute_query("SELECT 1")
+
+    return probe
+
+
+def exchange_probe(exchange: Exchange) -> Probe:
+    async def probe() -> None:
+        await exchange.instruments()
+
+    return probe
+
+
+def telegram_probe(bot: Bot) -> Probe:
+    checked_at: list[float] = []
+
+    async def probe() -> None:
+        now = asyncio.get_running_loop().time()
+        if checked_at and now - checked_at[0] < 30:
+            return
+        await bot.get_me()
+        checked_at[:] = [now]
+
+    return probe
