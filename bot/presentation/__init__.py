@@ -1,0 +1,1 @@
+"""What people read, shared by the Telegram views and the Mini App: numbers, money and times per locale."""
