@@ -198,9 +198,46 @@ class User(TimestampMixin, Model):
     notify_signals = fields.BooleanField(default=True)
     notify_protection = fields.BooleanField(default=True)
     notify_daily = fields.BooleanField(default=True)
+    # Per event kind ("fill", "protection", "oco_closed", "signal", "daily_report"): "on" | "silent" | "off";
+    # a kind not listed is "on".
+    notification_levels: Any = fields.JSONField(default=dict)
+    default_stop_loss_percent = money(null=True)     # null: the coin's / the product's default
+    default_take_profit_percent = money(null=True)
 
     class Meta:
         table = "users"
+
+
+class PendingAction(Model):
+    """An action that touches the exchange, previewed and waiting for its owner's confirmation.
+
+    Its id becomes the client_oid of what it places, so a second Confirm (or one from another
+    device) finds the same order instead of placing another."""
+    id = fields.CharField(max_length=24, primary_key=True)
+    telegram_id = fields.BigIntField(db_index=True)
+    kind = fields.CharField(max_length=24)              # protect | cancel_order | cancel_group
+    payload: Any = fields.JSONField(default=dict)
+    mode = fields.CharField(max_length=8)
+    state = fields.CharField(max_length=12, default="pending")   # pending | running | done | failed | canceled
+    result: Any = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "pending_actions"
+
+
+class DailyReportSent(Model):
+    """One row per user and local day: the report is sent once even across restarts and replicas."""
+    id = fields.BigIntField(primary_key=True)
+    telegram_id = fields.BigIntField()
+    day = fields.DateField()
+    sent_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "daily_reports_sent"
+        unique_together = (("telegram_id", "day"),)
 
 
 class SyncCursor(Model):
