@@ -1,5 +1,5 @@
 """The simulator's state and request pipeline, independent of HTTP: the same checks answer REST and
-WebSocket requests. The matching engine (bot/exchange/engine.py) does the trading.
+WebSocket requests. The matching engine (bot/exchange/engine/) does the trading.
 
 Pipeline of a private request: envelope -> key and signature (40101) -> nonce window (40102) ->
 record -> injected faults -> rate limit (42901) -> the method (engine codes) -> answer.

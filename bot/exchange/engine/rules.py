@@ -14,7 +14,7 @@ from typing import Any
 from bot.domain.instrument import Instrument
 from bot.domain.money import ZERO, to_decimal
 from bot.domain.orders import OrderStatus, OrderType, Side
-from bot.exchange.engine_order import EngineOrder, EngineReject
+from bot.exchange.engine.order import EngineOrder, EngineReject
 
 HUNDRED = Decimal(100)
 STOP_TYPES = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LIMIT})

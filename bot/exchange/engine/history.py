@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 
-from bot.exchange.engine_order import EngineOrder
+from bot.exchange.engine.order import EngineOrder
 
 T = EngineOrder
 MAX_PAGE = 100
