@@ -17,20 +17,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import fields, replace
+from typing import Any, Self
 
+import aiohttp
+
+from bot.domain.instrument import Instrument
 from bot.domain.orders import Order, OrderStatus
 from bot.exchange.base import (
+    Balance,
+    Candle,
+    HistoryPage,
     OcoPlacement,
     OcoRequest,
     OrderRequest,
+    OrderUpdate,
     OtocoRequest,
+    Ticker,
     TriggerOrderRequest,
 )
 from bot.exchange.cryptocom import wire
+from bot.exchange.cryptocom.client import V1Transport
 from bot.exchange.cryptocom.errors import METHOD_NOT_FOUND_CODES, LiveTradingDisabled
-from bot.exchange.cryptocom.reads import CryptoComOptions, CryptoComReads
+from bot.exchange.cryptocom.options import CryptoComOptions
+from bot.exchange.cryptocom.reads import CryptoComReads
+from bot.exchange.cryptocom.stream import UserOrderStream
 from bot.exchange.errors import (
     DuplicateClientOrderId,
     ExchangeError,
@@ -44,8 +56,84 @@ log = logging.getLogger(__name__)
 __all__ = ["CryptoComExchange", "CryptoComOptions"]
 
 
-class CryptoComExchange(CryptoComReads):
-    """The adapter: the reads, and the writes that need live_trading=True."""
+class CryptoComExchange:
+    """The adapter: reads delegated to a `CryptoComReads`, and the writes, which need live_trading=True."""
+    name = "cryptocom"
+    mode = "live"
+
+    def __init__(self, api_key: str, api_secret: str, *, api_url: str, ws_url: str = "",
+                 live_trading: bool = False, options: CryptoComOptions | None = None,
+                 session_factory: Callable[[], aiohttp.ClientSession] | None = None) -> None:
+        self.options = options or CryptoComOptions()
+        self.live_trading = live_trading is True
+        self.api_url = api_url
+        self.ws_url = ws_url
+        self._transport = V1Transport(api_key, api_secret, api_url, live_trading=self.live_trading,
+                                      options=self.options.transport())
+        self.reads = CryptoComReads(self._transport, self.options, api_key=api_key, api_secret=api_secret,
+                                    ws_url=ws_url, session_factory=session_factory)
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, live_trading: bool = False, **overrides: Any) -> Self:
+        """The adapter for `settings`. Trading needs live_trading=True as well, which the factory
+        passes only when settings.LIVE_TRADING is exactly true."""
+        key = settings.EXCHANGE_CUSTOM_API_KEY
+        secret = settings.EXCHANGE_CUSTOM_API_SECRET
+        if key is None or secret is None:
+            raise ValueError("the crypto.com adapter needs EXCHANGE_CUSTOM_API_KEY and EXCHANGE_CUSTOM_API_SECRET")
+        names = {f.name for f in fields(CryptoComOptions)}
+        options = replace(CryptoComOptions(), **{k: v for k, v in overrides.items() if k in names})
+        extra = {k: v for k, v in overrides.items() if k not in names}
+        return cls(key.get_secret_value(), secret.get_secret_value(), api_url=settings.EXCHANGE_API_URL,
+                   ws_url=settings.EXCHANGE_WS_URL or "", live_trading=live_trading, options=options, **extra)
+
+    def __repr__(self) -> str:
+        return f"CryptoComExchange(api_url={self.api_url!r}, ws_url={self.ws_url!r}, live_trading={self.live_trading})"
+
+    @property
+    def transport(self) -> V1Transport:
+        return self._transport
+
+    @property
+    def streams(self) -> list[UserOrderStream]:
+        return self.reads.streams
+
+    async def close(self) -> None:
+        await self._transport.close()
+
+    # --- reads (reads.py) --------------------------------------------------------------------
+
+    async def instruments(self) -> dict[str, Instrument]:
+        return await self.reads.instruments()
+
+    async def instrument(self, symbol: str) -> Instrument:
+        return await self.reads.instrument(symbol)
+
+    async def ticker(self, symbol: str) -> Ticker:
+        return await self.reads.ticker(symbol)
+
+    async def tickers(self) -> dict[str, Ticker]:
+        return await self.reads.tickers()
+
+    async def candles(self, symbol: str, timeframe: str, limit: int = 300,
+                      since_ms: int | None = None) -> list[Candle]:
+        return await self.reads.candles(symbol, timeframe, limit, since_ms)
+
+    async def balances(self) -> dict[str, Balance]:
+        return await self.reads.balances()
+
+    async def open_orders(self, symbol: str | None = None) -> list[Order]:
+        return await self.reads.open_orders(symbol)
+
+    async def order_history(self, start_ns: int, end_ns: int, limit: int = 100,
+                            symbol: str | None = None) -> HistoryPage:
+        return await self.reads.order_history(start_ns, end_ns, limit, symbol)
+
+    async def order_detail(self, *, order_id: str | None = None, client_oid: str | None = None) -> Order | None:
+        return await self.reads.order_detail(order_id=order_id, client_oid=client_oid)
+
+    def order_updates(self) -> AsyncIterator[OrderUpdate]:
+        return self.reads.order_updates()
 
     def _require_live(self, action: str) -> None:
         if not self.live_trading:
@@ -69,15 +157,15 @@ class CryptoComExchange(CryptoComReads):
         client_oid = params["client_oid"]
 
         async def lookup(attempts: int) -> Order | None:
-            return await self._find(lambda: self._detail(order_id=None, client_oid=client_oid,
+            return await self._find(lambda: self.reads.detail(order_id=None, client_oid=client_oid,
                                                          advanced_first=advanced), attempts)
 
         ack = await self._send_idempotent(method, params, lookup)
         if isinstance(ack, Order):
             return ack
         order = wire.provisional_order(params, ack)
-        self._remember([order])
-        self._advanced_ids[order.order_id] = self._advanced_ids[client_oid] = advanced
+        self.reads.remember([order])
+        self.reads.advanced_ids[order.order_id] = self.reads.advanced_ids[client_oid] = advanced
         return order
 
     async def _send_idempotent(self, method: str, params: dict[str, Any],
@@ -146,7 +234,7 @@ class CryptoComExchange(CryptoComReads):
     async def _find_list(self, client_oids: list[str]) -> OcoPlacement | None:
         """An OCO/OTOCO found through any of its legs (after an ambiguous create)."""
         for client_oid in client_oids:
-            leg = await self._detail(order_id=None, client_oid=client_oid, advanced_first=True)
+            leg = await self.reads.detail(order_id=None, client_oid=client_oid, advanced_first=True)
             if leg is not None and leg.list_id:
                 return OcoPlacement(leg.list_id, None, None)
         return None
@@ -165,12 +253,12 @@ class CryptoComExchange(CryptoComReads):
             if ids[client_oid] is None:
                 # Best effort: the list is placed either way; the ids also arrive on the stream.
                 try:
-                    leg = await self._detail(order_id=None, client_oid=client_oid, advanced_first=True)
+                    leg = await self.reads.detail(order_id=None, client_oid=client_oid, advanced_first=True)
                 except ExchangeError as exc:
                     log.info("leg %s of list %s not readable yet (%s)", client_oid, list_id, exc.reason)
                     leg = None
                 ids[client_oid] = leg.order_id if leg is not None else None
-            self._advanced_ids[client_oid] = True
+            self.reads.advanced_ids[client_oid] = True
         return OcoPlacement(list_id, ids[take_profit_oid], ids[stop_loss_oid])
 
     async def cancel_oco(self, list_id: str, symbol: str) -> None:
@@ -194,12 +282,12 @@ class CryptoComExchange(CryptoComReads):
         if not order_id and not client_oid:
             raise ValueError("cancel_order needs order_id or client_oid")
         key = str(order_id or client_oid)
-        advanced = self._advanced_ids.get(key)
+        advanced = self.reads.advanced_ids.get(key)
         if advanced is None:
             known = await self.order_detail(order_id=order_id, client_oid=client_oid)
             if known is None:
                 raise OrderNotFound("no order with this id", code="212")
-            advanced = self._advanced_ids.get(known.order_id, False)
+            advanced = self.reads.advanced_ids.get(known.order_id, False)
         method = "private/advanced/cancel-order" if advanced else "private/cancel-order"
         params = {"order_id": str(order_id)} if order_id else {"client_oid": str(client_oid)}
         try:
@@ -208,7 +296,7 @@ class CryptoComExchange(CryptoComReads):
         except ExchangeUnavailable as first:
             log.warning("%s: %s; checking the order before cancelling again", method, first.reason)
             ambiguous = first
-        state = await self._find(lambda: self._detail(order_id=order_id, client_oid=client_oid,
+        state = await self._find(lambda: self.reads.detail(order_id=order_id, client_oid=client_oid,
                                                       advanced_first=bool(advanced)), 1)
         if state is None:
             raise ambiguous
@@ -219,7 +307,7 @@ class CryptoComExchange(CryptoComReads):
         try:
             await self._transport.call(method, params)
         except OrderNotFound:
-            state = await self._detail(order_id=order_id, client_oid=client_oid, advanced_first=bool(advanced))
+            state = await self.reads.detail(order_id=order_id, client_oid=client_oid, advanced_first=bool(advanced))
             if state is not None and state.status is OrderStatus.CANCELED:
                 return
             raise

@@ -1,5 +1,5 @@
-"""The reading half of the live crypto.com adapter: instruments, market data, balances, orders and
-the order stream. Nothing here can change the account; the writes are in `exchange.py`."""
+"""What the live crypto.com adapter reads: instruments, market data, balances, orders and the order
+stream. Nothing here can change the account; `exchange.py` holds one of these and the writes."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, fields, replace
-from decimal import Decimal
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 
@@ -23,9 +21,10 @@ from bot.exchange.base import (
     Ticker,
 )
 from bot.exchange.cryptocom import wire
-from bot.exchange.cryptocom.client import TransportOptions, V1Transport
+from bot.exchange.cryptocom.client import V1Transport
 from bot.exchange.cryptocom.errors import METHOD_NOT_FOUND_CODES
-from bot.exchange.cryptocom.stream import StreamOptions, UserOrderStream
+from bot.exchange.cryptocom.options import CryptoComOptions
+from bot.exchange.cryptocom.stream import UserOrderStream
 from bot.exchange.errors import (
     ExchangeError,
     OrderNotFound,
@@ -38,78 +37,24 @@ log = logging.getLogger(__name__)
 MAX_HISTORY_LIMIT = 100
 MAX_CANDLES = 300
 
-@dataclass(frozen=True)
-class CryptoComOptions:
-    """Timings and limits; the defaults are the exchange's, tests shorten the waits."""
-    timeout_seconds: float = 10.0
-    rate_limit_retries: int = 5
-    rate_limit_backoff_seconds: float = 0.25
-    read_retries: int = 2                  # reads retried after a 5xx or a dropped connection
-    history_interval_seconds: float = 1.0
-    ws_connect_delay_seconds: float = 1.0
-    poll_interval_seconds: float = 5.0
-    reconnect_base_seconds: float = 1.0
-    reconnect_max_seconds: float = 60.0
-    lookup_attempts: int = 3               # detail lookups after an ambiguous write
-    lookup_delay_seconds: float = 0.3      # between them: the exchange processes writes asynchronously
-    instruments_ttl_seconds: float = 3600.0
-    min_notional: Decimal = Decimal(1)     # USD; get-instruments has no minimum (risk parameters do)
-
-    def transport(self) -> TransportOptions:
-        return TransportOptions(timeout_seconds=self.timeout_seconds, rate_limit_retries=self.rate_limit_retries,
-                                rate_limit_backoff_seconds=self.rate_limit_backoff_seconds,
-                                history_interval_seconds=self.history_interval_seconds,
-                                read_retries=self.read_retries)
-
-    def stream(self) -> StreamOptions:
-        return StreamOptions(connect_delay_seconds=self.ws_connect_delay_seconds,
-                             poll_interval_seconds=self.poll_interval_seconds,
-                             reconnect_base_seconds=self.reconnect_base_seconds,
-                             reconnect_max_seconds=self.reconnect_max_seconds)
-
 class CryptoComReads:
-    name = "cryptocom"
-    mode = "live"
+    """Everything the adapter reads, and what it learns while reading: which ids belong on the
+    advanced endpoints (`advanced_ids`, which the writes consult to route a cancel)."""
 
-    def __init__(self, api_key: str, api_secret: str, *, api_url: str, ws_url: str = "",
-                 live_trading: bool = False, options: CryptoComOptions | None = None,
-                 session_factory: Callable[[], aiohttp.ClientSession] | None = None) -> None:
-        self.options = options or CryptoComOptions()
-        self.live_trading = live_trading is True
-        self.api_url = api_url
+    def __init__(self, transport: V1Transport, options: CryptoComOptions, *, api_key: str, api_secret: str,
+                 ws_url: str, session_factory: Callable[[], aiohttp.ClientSession] | None = None) -> None:
+        self.options = options
         self.ws_url = ws_url
         self._api_key = api_key
         self._api_secret = api_secret
-        self._transport = V1Transport(api_key, api_secret, api_url, live_trading=self.live_trading,
-                                      options=self.options.transport())
+        self._transport = transport
         self._session_factory = session_factory
         self._instruments: dict[str, Instrument] | None = None
         self._instruments_at = 0.0
         self._advanced_reads = True
         # order_id / client_oid -> "goes to the advanced endpoints" (trigger type or list leg).
-        self._advanced_ids: dict[str, bool] = {}
+        self.advanced_ids: dict[str, bool] = {}
         self.streams: list[UserOrderStream] = []
-
-    @classmethod
-    def from_settings(cls, settings: Any, *, live_trading: bool = False, **overrides: Any) -> Self:
-        """The adapter for `settings`. Trading needs live_trading=True as well, which the factory
-        passes only when settings.LIVE_TRADING is exactly true."""
-        key = settings.EXCHANGE_CUSTOM_API_KEY
-        secret = settings.EXCHANGE_CUSTOM_API_SECRET
-        if key is None or secret is None:
-            raise ValueError("the crypto.com adapter needs EXCHANGE_CUSTOM_API_KEY and EXCHANGE_CUSTOM_API_SECRET")
-        names = {f.name for f in fields(CryptoComOptions)}
-        options = replace(CryptoComOptions(), **{k: v for k, v in overrides.items() if k in names})
-        extra = {k: v for k, v in overrides.items() if k not in names}
-        return cls(key.get_secret_value(), secret.get_secret_value(), api_url=settings.EXCHANGE_API_URL,
-                   ws_url=settings.EXCHANGE_WS_URL or "", live_trading=live_trading, options=options, **extra)
-
-    def __repr__(self) -> str:
-        return f"CryptoComExchange(api_url={self.api_url!r}, ws_url={self.ws_url!r}, live_trading={self.live_trading})"
-
-    @property
-    def transport(self) -> V1Transport:
-        return self._transport
 
     # --- market data -------------------------------------------------------------------------
 
@@ -188,11 +133,11 @@ class CryptoComReads:
 
     async def open_orders(self, symbol: str | None = None) -> list[Order]:
         params = {"instrument_name": symbol} if symbol else {}
-        orders = self._remember(wire.parse_orders(wire.result_data(
+        orders = self.remember(wire.parse_orders(wire.result_data(
             await self._transport.call("private/get-open-orders", params))))
         advanced = await self._advanced_read("private/advanced/get-open-orders", params)
         seen = {o.order_id for o in orders}
-        orders += [o for o in self._remember(wire.parse_orders(wire.result_data(advanced)))
+        orders += [o for o in self.remember(wire.parse_orders(wire.result_data(advanced)))
                    if o.order_id not in seen]
         return orders
 
@@ -214,14 +159,14 @@ class CryptoComReads:
             for order in orders:
                 merged.setdefault(order.order_id, order)
         ordered = sorted(merged.values(), key=lambda o: o.create_time_ns, reverse=True)
-        page = self._remember(ordered[:limit])
+        page = self.remember(ordered[:limit])
         more = any(len(orders) >= limit for orders in sources) or len(ordered) > limit
         return HistoryPage(page, page[-1].create_time_ns if more and page else None)
 
     async def order_detail(self, *, order_id: str | None = None, client_oid: str | None = None) -> Order | None:
-        return await self._detail(order_id=order_id, client_oid=client_oid, advanced_first=False)
+        return await self.detail(order_id=order_id, client_oid=client_oid, advanced_first=False)
 
-    async def _detail(self, *, order_id: str | None, client_oid: str | None, advanced_first: bool) -> Order | None:
+    async def detail(self, *, order_id: str | None, client_oid: str | None, advanced_first: bool) -> Order | None:
         if not order_id and not client_oid:
             raise ValueError("order_detail needs order_id or client_oid")
         params = {"order_id": str(order_id)} if order_id else {"client_oid": str(client_oid)}
@@ -236,7 +181,7 @@ class CryptoComReads:
                 items = wire.result_data(result)
                 result = items[0] if items else None
             if isinstance(result, dict) and (result.get("order_id") or result.get("exchange_order_id")):
-                return self._remember([wire.parse_order(result)])[0]
+                return self.remember([wire.parse_order(result)])[0]
         return None
 
     async def _advanced_read(self, method: str, params: dict[str, Any]) -> Any:
@@ -252,12 +197,12 @@ class CryptoComReads:
                 return {}
             raise
 
-    def _remember(self, orders: list[Order]) -> list[Order]:
+    def remember(self, orders: list[Order]) -> list[Order]:
         for order in orders:
             advanced = order.order_type.is_trigger or bool(order.list_id)
-            self._advanced_ids[order.order_id] = advanced
+            self.advanced_ids[order.order_id] = advanced
             if order.client_oid:
-                self._advanced_ids[order.client_oid] = advanced
+                self.advanced_ids[order.client_oid] = advanced
         return orders
 
     # --- order stream ------------------------------------------------------------------------
@@ -276,7 +221,7 @@ class CryptoComReads:
                 done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
                 if getter in done:
                     update = getter.result()
-                    self._remember([update.order])
+                    self.remember([update.order])
                     yield update
                 else:
                     getter.cancel()
@@ -286,7 +231,4 @@ class CryptoComReads:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             self.streams.remove(stream)
-
-    async def close(self) -> None:
-        await self._transport.close()
 
