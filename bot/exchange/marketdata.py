@@ -237,7 +237,8 @@ class ExchangePublicMarketData:
         async with self._session.get(f"{self.base_url}/{method}", params=query) as response:
             body = await response.json(content_type=None)
         if not isinstance(body, dict) or str(body.get("code", 0)) != "0":
-            from bot.exchange.errors import ExchangeUnavailable, error_for_code
+            from bot.exchange.codes import error_for_code
+            from bot.exchange.errors import ExchangeUnavailable
 
             if isinstance(body, dict) and "code" in body:
                 raise error_for_code(body["code"], str(body.get("message") or method))

@@ -32,6 +32,7 @@ from bot.domain.events import (
 )
 from bot.domain.money import plain
 from bot.domain.reasons import TEMPLATES as REASON_TEMPLATES
+from bot.exchange.codes import message_key
 from bot.services.events import EventBus
 from bot.telegram.middlewares.language import pick_language
 
@@ -59,21 +60,6 @@ MESSAGES = (
     N_("Stop-loss"),
     N_("P/L"),
 )
-# The exchange's refusals users meet most, worded per language (the code stays for support).
-EXCHANGE_CODE_TEXTS = {
-    "204": N_("an order with this client_oid already exists"),
-    "212": N_("no order with this id"),
-    "213": N_("the quantity is not valid for this instrument"),
-    "220": N_("invalid side for this order"),
-    "229": N_("the trigger price is on the wrong side of the market"),
-    "306": N_("not enough free balance"),
-    "308": N_("the price is not valid for this instrument"),
-    "316": N_("the order is no longer open"),
-    "318": N_("too many open orders on this account"),
-    "415": N_("below the exchange's minimum order size"),
-    "42901": N_("too many requests; slowing down"),
-}
-
 
 def reason_text(event: ProtectionFailed, t: Callable[[str], str]) -> str:
     """The failure's reason in the reader's language (the English text when it has no template)."""
@@ -82,8 +68,9 @@ def reason_text(event: ProtectionFailed, t: Callable[[str], str]) -> str:
         return event.reason
     values = dict(event.reason_args)
     code = values.get("code", "")
-    if code in EXCHANGE_CODE_TEXTS:
-        values["exchange"] = f"{t(EXCHANGE_CODE_TEXTS[code])} ({code})"
+    key = message_key(code)
+    if key is not None:     # the exchange's refusals users meet most, worded per language (the code stays for support)
+        values["exchange"] = f"{t(key)} ({code})"
     try:
         return t(template).format(**values)
     except (KeyError, IndexError, ValueError):
@@ -108,8 +95,9 @@ def render_event(event: Event, i18n: I18n, locale: str) -> str | None:
         return f"✖️ <b>{esc(t('Order canceled'))}</b>: {esc(event.side)} {_n(event.quantity)} {esc(event.symbol)}"
     if isinstance(event, OrderRejected):
         reason = event.reason
-        if reason in EXCHANGE_CODE_TEXTS:      # the exchange's reason code, worded for the reader
-            reason = f"{t(EXCHANGE_CODE_TEXTS[reason])} ({reason})"
+        key = message_key(reason)
+        if key is not None:      # the exchange's reason code, worded for the reader
+            reason = f"{t(key)} ({reason})"
         return (f"⛔ <b>{esc(t('Order rejected'))}</b>: {esc(event.side)} {_n(event.quantity)} {esc(event.symbol)}"
                 f"\n{esc(reason)}")
     if isinstance(event, ProtectionPlaced):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bot.exchange.codes import error_for_code
 from bot.exchange.engine import EngineReject, MatchingEngine
 from bot.exchange.errors import (
     DuplicateClientOrderId,
@@ -16,7 +17,6 @@ from bot.exchange.errors import (
     TooManyOpenOrders,
     TriggerEndpointRequired,
     UnknownInstrument,
-    error_for_code,
 )
 from tests.exchange.engine_helpers import engine, limit, trigger
 

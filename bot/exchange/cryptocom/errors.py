@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import ccxt.async_support as ccxt
 
+from bot.exchange import codes
 from bot.exchange.errors import (
     AuthenticationFailed,
     ExchangeError,
@@ -22,7 +23,6 @@ from bot.exchange.errors import (
     OrderRejectedError,
     RateLimited,
     UnknownInstrument,
-    error_for_code,
 )
 
 MASK = "********"
@@ -30,46 +30,6 @@ MASK = "********"
 
 class LiveTradingDisabled(OrderRejectedError):
     """The live adapter was built without live_trading=True: no private write leaves the process."""
-
-
-# Codes outside the shared table that this adapter meets on the real exchange. The ambiguous ones
-# (the exchange itself timed out or failed inside) leave a write's outcome unknown, so they become
-# ExchangeUnavailable: the caller must look the order up by client_oid before sending it again.
-_ADAPTER_CODES: dict[str, tuple[type[ExchangeError], str]] = {
-    "40801": (ExchangeUnavailable, "the exchange timed out on the request; its outcome is unknown"),
-    "50001": (ExchangeUnavailable, "the exchange had an internal error; the outcome is unknown"),
-    "10001": (ExchangeUnavailable, "the exchange reported a system error; the outcome is unknown"),
-    "9010001": (ExchangeUnavailable, "the exchange is under maintenance"),
-    "10006": (RateLimited, "too many requests; slowing down"),
-    "10002": (AuthenticationFailed, "the exchange refused the API key or signature"),
-    "10003": (AuthenticationFailed, "this IP address is not allowed for the API key"),
-    "10005": (AuthenticationFailed, "the API key's tier does not allow this request"),
-    "10007": (AuthenticationFailed, "the request time is off; check the system clock"),
-    "40104": (AuthenticationFailed, "the API key's tier does not allow this request"),
-    "202": (OrderRejectedError, "the account is suspended"),
-    "207": (OrderRejectedError, "the exchange has no mark price for this instrument right now"),
-    "208": (OrderRejectedError, "this instrument is not tradable right now"),
-    "219": (InvalidOrder, "invalid execution instruction"),
-    "222": (OrderRejectedError, "the mark price is stale; try again shortly"),
-    "224": (OrderRejectedError, "the matching engine rejected the order"),
-    "230": (InvalidOrder, "invalid trigger price type"),
-    "307": (OrderNotFound, "the order is not in a state that allows this"),
-    "309": (OrderRejectedError, "the market is not open"),
-    "325": (OrderRejectedError, "the daily volume limit is reached"),
-    "1110": (InvalidOrder, "a reduce-only order would increase the position"),
-    "20002": (InsufficientFunds, "not enough free balance"),
-    "30003": (UnknownInstrument, "the exchange does not know this instrument"),
-    "40001": (InvalidOrder, "the exchange found the request malformed"),
-    "40003": (InvalidOrder, "the exchange found the request invalid"),
-    "40004": (InvalidOrder, "a required field is missing or invalid"),
-    "43003": (InvalidOrder, "fill-or-kill order could not fill completely and was cancelled"),
-    "43004": (InvalidOrder, "immediate-or-cancel order did not fill and was cancelled"),
-    "43012": (OrderRejectedError, "cancelled by self-trade prevention"),
-}
-
-# Codes that mean "the thing asked about does not exist (any more)".
-NOT_FOUND_CODES = frozenset({"212", "316", "40401"})
-METHOD_NOT_FOUND_CODES = frozenset({"40002", "10008"})
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -87,18 +47,8 @@ def _safe_name(message: str | None) -> str | None:
 
 
 def error_for_answer(code: object, message: str | None, method: str) -> ExchangeError:
-    """The project exception for a non-zero v1 `code` on `method`."""
-    key = str(code)
-    name = _safe_name(message)
-    shared = error_for_code(key, name)
-    if type(shared) is not ExchangeError:
-        return shared
-    if key in _ADAPTER_CODES:
-        cls, reason = _ADAPTER_CODES[key]
-        return cls(f"{reason} ({name})" if name else reason, code=key)
-    if key in METHOD_NOT_FOUND_CODES:
-        return ExchangeError(f"the exchange does not offer {method}", code=key)
-    return ExchangeError(f"the exchange refused {method}" + (f" ({name})" if name else ""), code=key)
+    """The project exception for a non-zero v1 `code` on `method` (the table is bot.exchange.codes)."""
+    return codes.error_for_answer(code, _safe_name(message), method)
 
 
 def error_for_http(status: int, method: str) -> ExchangeError:

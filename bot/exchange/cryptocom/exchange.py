@@ -37,9 +37,10 @@ from bot.exchange.base import (
     Ticker,
     TriggerOrderRequest,
 )
+from bot.exchange.codes import METHOD_NOT_FOUND_CODES
 from bot.exchange.cryptocom import wire
 from bot.exchange.cryptocom.client import V1Transport
-from bot.exchange.cryptocom.errors import METHOD_NOT_FOUND_CODES, LiveTradingDisabled
+from bot.exchange.cryptocom.errors import LiveTradingDisabled
 from bot.exchange.cryptocom.options import CryptoComOptions
 from bot.exchange.cryptocom.reads import CryptoComReads
 from bot.exchange.cryptocom.stream import UserOrderStream

@@ -20,15 +20,14 @@ from bot.exchange.base import (
     OrderUpdate,
     Ticker,
 )
+from bot.exchange.codes import METHOD_NOT_FOUND_CODES, error_for_code
 from bot.exchange.cryptocom import wire
 from bot.exchange.cryptocom.client import V1Transport
-from bot.exchange.cryptocom.errors import METHOD_NOT_FOUND_CODES
 from bot.exchange.cryptocom.options import CryptoComOptions
 from bot.exchange.cryptocom.stream import UserOrderStream
 from bot.exchange.errors import (
     ExchangeError,
     OrderNotFound,
-    error_for_code,
 )
 from bot.exchange.marketdata import timeframe_ms
 

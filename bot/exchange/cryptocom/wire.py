@@ -29,7 +29,8 @@ from bot.exchange.base import (
     Ticker,
     TriggerOrderRequest,
 )
-from bot.exchange.errors import InvalidOrder, error_for_code
+from bot.exchange.codes import error_for_code
+from bot.exchange.errors import InvalidOrder
 
 Params = dict[str, Any]
 

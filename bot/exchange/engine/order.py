@@ -15,7 +15,8 @@ ENUM_FIELDS = {"side": Side, "order_type": OrderType, "status": OrderStatus}
 
 
 class EngineReject(Exception):
-    """The engine refused a request; `code` is the crypto.com v1 reason code (a string)."""
+    """The engine refused a request; `code` is a crypto.com v1 reason code (a string) of the registry
+    in bot/exchange/codes.py, which says what each becomes (tests/exchange/test_codes.py checks it)."""
 
     def __init__(self, code: str | int, message: str) -> None:
         super().__init__(f"{code}: {message}")

@@ -28,8 +28,8 @@ from bot.exchange.base import (
     Ticker,
     TriggerOrderRequest,
 )
+from bot.exchange.codes import error_for_code
 from bot.exchange.engine import EngineOrder, EngineReject, MatchingEngine
-from bot.exchange.errors import error_for_code
 from bot.exchange.marketdata import MarketData, MarketStep
 from bot.exchange.paper.store import PaperStore
 

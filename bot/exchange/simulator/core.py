@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.domain.instrument import Instrument
 from bot.exchange.base import Candle
+from bot.exchange.codes import name_of
 from bot.exchange.engine import EngineOrder, EngineReject, MatchingEngine
 from bot.exchange.simulator.faults import ActiveFaults, FaultInjector
 from bot.exchange.simulator.market import CandleBook
@@ -34,28 +35,6 @@ DEFAULT_INSTRUMENTS = {
     "CRO_USDT": Instrument("CRO_USDT", "CRO", "USDT", D("0.00001"), D(1), min_notional=D(1)),
 }
 DEFAULT_PRICES = {"BTC_USDT": D(100000), "ETH_USDT": D(3500), "CRO_USDT": D("0.1")}
-
-NAMES = {
-    "204": "DUPLICATE_CLORDID", "207": "NO_MARK_PRICE", "209": "INVALID_INSTRUMENT", "212": "INVALID_ORDERID",
-    "213": "INVALID_ORDERQTY", "218": "INVALID_ORDTYPE", "220": "INVALID_SIDE", "221": "INVALID_TIF",
-    "229": "INVALID_REF_PRICE", "230": "INVALID_REF_PRICE_TYPE", "306": "INSUFFICIENT_AVAILABLE_BALANCE",
-    "308": "INVALID_PRICE", "314": "EXCEEDS_MAX_ORDER_SIZE", "315": "FAR_AWAY_LIMIT_PRICE",
-    "316": "NO_ACTIVE_ORDER", "318": "EXCEEDS_MAX_ALLOWED_ORDERS", "415": "BELOW_MIN_ORDER_SIZE",
-    "40001": "BAD_REQUEST", "40002": "METHOD_NOT_FOUND", "40003": "INVALID_REQUEST",
-    "40004": "MISSING_OR_INVALID_ARGUMENT", "40005": "INVALID_DATE", "40101": "UNAUTHORIZED",
-    "40102": "INVALID_NONCE", "40401": "NOT_FOUND", "42901": "TOO_MANY_REQUESTS", "43003": "FILL_OR_KILL",
-    "43004": "IMMEDIATE_OR_CANCEL", "43005": "POST_ONLY_REJ", "50001": "ERR_INTERNAL",
-    "140001": "TRIGGER_ORDER_NOT_ALLOWED",
-}
-HTTP_STATUS = {
-    "0": 200, "40401": 200, "43012": 200, "212": 500, "306": 500, "316": 500, "415": 500, "43003": 500,
-    "43004": 500, "43005": 500, "140001": 500, "40101": 401, "40103": 401, "40801": 408, "42901": 429,
-}
-
-
-def http_status(code: str) -> int:
-    return HTTP_STATUS.get(code, 400)
-
 
 @dataclass
 class SimulatorConfig:
@@ -237,7 +216,7 @@ class Simulator:
 
     @staticmethod
     def refusal(code: str, detail: str) -> Answer:
-        return Answer(code, None, NAMES.get(code, "ERROR"), detail)
+        return Answer(code, None, name_of(code), detail)
 
     # --- market control ----------------------------------------------------------------------------
 

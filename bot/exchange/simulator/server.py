@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.exchange.simulator.core import Answer, Refusal, Simulator, http_status
+from bot.exchange.codes import http_status
+from bot.exchange.simulator.core import Answer, Refusal, Simulator
 from bot.exchange.simulator.ws import UserSocketHub
 
 log = logging.getLogger(__name__)
