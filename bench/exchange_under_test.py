@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
+from bot.devtools.simulator_harness import SimulatorHandle, running_simulator
 from bot.domain.orders import OrderStatus
 from bot.exchange.cryptocom import CryptoComExchange
 from bot.exchange.cryptocom.exchange import CryptoComOptions
-from bot.exchange.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from bot.exchange.simulator import SimulatorConfig
 
 DAY = 86_400 * 10**9
 DESCRIPTION = "crypto.com simulator over loopback via the live adapter"

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
+from bot.devtools.simulator_harness import SimulatorHandle
 from bot.exchange.base import OrderUpdate
 from bot.exchange.cryptocom import CryptoComExchange
 from bot.exchange.simulator.core import SimulatorConfig
-from bot.exchange.simulator.testing import SimulatorHandle
 
 D = Decimal
 FAST: dict[str, Any] = dict(ws_connect_delay_seconds=0.0, poll_interval_seconds=0.1, reconnect_base_seconds=0.05,

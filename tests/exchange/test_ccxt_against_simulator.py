@@ -9,9 +9,9 @@ from decimal import Decimal
 import ccxt.async_support as ccxt
 import pytest
 
+from bot.devtools.simulator_harness import SimulatorHandle, running_simulator
 from bot.exchange.simulator.core import SimulatorConfig
-from bot.exchange.simulator.main import bundled_candles
-from bot.exchange.simulator.testing import SimulatorHandle, running_simulator
+from bot.exchange.simulator.market import bundled_candles
 
 D = Decimal
 

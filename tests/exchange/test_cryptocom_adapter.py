@@ -11,6 +11,7 @@ from itertools import pairwise
 
 import pytest
 
+from bot.devtools.simulator_harness import SimulatorHandle, running_simulator
 from bot.domain.orders import OrderStatus, OrderType, Side
 from bot.exchange.base import Candle, Exchange, OcoRequest, OrderRequest, OtocoRequest, TriggerOrderRequest
 from bot.exchange.cryptocom import CryptoComExchange
@@ -27,8 +28,7 @@ from bot.exchange.errors import (
     TriggerEndpointRequired,
     UnknownInstrument,
 )
-from bot.exchange.simulator.main import bundled_candles
-from bot.exchange.simulator.testing import SimulatorHandle, running_simulator
+from bot.exchange.simulator.market import bundled_candles
 from tests.exchange.cryptocom_helpers import TRIGGER_TYPES, adapter, collecting, eventually, funded
 
 D = Decimal

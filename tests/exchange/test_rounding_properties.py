@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.devtools.simulator_harness import SimulatorHandle, running_simulator
 from bot.domain.instrument import Instrument
 from bot.domain.orders import OrderType, Side
 from bot.exchange.base import OcoRequest, OrderRequest, OtocoRequest, TriggerOrderRequest
 from bot.exchange.cryptocom import CryptoComExchange, wire
 from bot.exchange.errors import ExchangeError, InvalidOrder
-from bot.exchange.simulator.testing import SimulatorHandle, running_simulator
 from tests.exchange.cryptocom_helpers import adapter, funded
 
 D = Decimal

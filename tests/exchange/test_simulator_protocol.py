@@ -13,7 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.exchange.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from bot.devtools.simulator_harness import SimulatorHandle, running_simulator
+from bot.exchange.simulator import SimulatorConfig
 from bot.exchange.v1_signing import signature
 from tests.exchange.v1_client import V1Client
 

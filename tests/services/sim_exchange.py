@@ -11,10 +11,11 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from bot.devtools.simulator_harness import SimulatorHandle, running_simulator
 from bot.domain.orders import Order
 from bot.exchange.cryptocom import CryptoComExchange
 from bot.exchange.cryptocom.exchange import CryptoComOptions
-from bot.exchange.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from bot.exchange.simulator import SimulatorConfig
 
 PROTOCOL_METHODS = frozenset({
     "instruments", "instrument", "ticker", "tickers", "candles", "balances", "open_orders", "order_history",

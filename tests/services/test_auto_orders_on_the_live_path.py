@@ -10,7 +10,7 @@ import pytest
 from bot.db.models import AutoOrderDecision, WatchlistEntry
 from bot.domain.events import AutoOrderPlaced, AutoOrderRefused
 from bot.exchange.simulator import SimulatorConfig
-from bot.exchange.simulator.main import bundled_candles
+from bot.exchange.simulator.market import bundled_candles
 from bot.services.auto_orders import AutoOrderService
 from bot.services.events import EventBus
 from bot.services.signals import SignalService

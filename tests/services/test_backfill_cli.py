@@ -10,7 +10,8 @@ import pytest
 
 from bot.db.config import close_db, init_db
 from bot.db.models import OrderRecord
-from bot.exchange.simulator import SimulatorConfig, running_simulator
+from bot.devtools.simulator_harness import running_simulator
+from bot.exchange.simulator import SimulatorConfig
 from bot.services.backfill_cli import run_backfill
 
 pytestmark = pytest.mark.sync

@@ -1,6 +1,7 @@
-"""The crypto.com Exchange v1 simulator: the matching engine behind the real protocol."""
+"""The crypto.com Exchange v1 simulator: the matching engine behind the real protocol.
+
+To run it in process for a test or a benchmark: bot.devtools.simulator_harness.running_simulator."""
 
 from bot.exchange.simulator.core import RecordedCall, Simulator, SimulatorConfig
-from bot.exchange.simulator.testing import SimulatorHandle, running_simulator
 
-__all__ = ["RecordedCall", "Simulator", "SimulatorConfig", "SimulatorHandle", "running_simulator"]
+__all__ = ["RecordedCall", "Simulator", "SimulatorConfig"]

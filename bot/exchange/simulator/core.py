@@ -2,12 +2,12 @@
 WebSocket requests. The matching engine (bot/exchange/engine/) does the trading.
 
 Pipeline of a private request: envelope -> key and signature (40101) -> nonce window (40102) ->
-record -> injected faults -> rate limit (42901) -> the method (engine codes) -> answer.
+record -> injected faults -> rate limit (42901) -> the method (engine codes) -> answer; the checks
+are here, the rest is `pipeline.answer`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
@@ -19,8 +19,8 @@ from typing import Any
 from bot.domain.instrument import Instrument
 from bot.exchange.base import Candle
 from bot.exchange.codes import name_of
-from bot.exchange.engine import EngineOrder, EngineReject, MatchingEngine
-from bot.exchange.simulator.faults import ActiveFaults, FaultInjector
+from bot.exchange.engine import EngineOrder, MatchingEngine
+from bot.exchange.simulator.faults import FaultInjector
 from bot.exchange.simulator.market import CandleBook
 from bot.exchange.simulator.ratelimit import RateLimiter
 from bot.exchange.simulator.wire import order_object
@@ -177,42 +177,6 @@ class Simulator:
         if abs(value - self.now_ms()) > self.config.nonce_window_ms:
             raise Refusal("40102", f"nonce {value} is more than {self.config.nonce_window_ms // 1000} s "
                                    f"from server time {self.now_ms()}")
-
-    # --- the pipeline ------------------------------------------------------------------------------
-
-    async def answer(self, method: str, params: dict[str, Any], *, transport: str, key: str,
-                     nonce: Any = None) -> Answer:
-        """Faults, rate limit and the method itself, recorded. Envelope checks happened before."""
-        from bot.exchange.simulator.methods import METHODS
-
-        faults = self.faults.take(method)
-        if faults.latency:
-            await asyncio.sleep(faults.latency)
-        # Without a client_oid the exchange uses the request's nonce (which is why we always send one).
-        given = {**params, "_nonce": nonce} if nonce is not None else params
-        answer = self._answer_now(method, given, faults, key, METHODS)
-        self.record(method, params, answer.code if answer.http_status is None else f"HTTP {answer.http_status}",
-                    transport)
-        return answer
-
-    def _answer_now(self, method: str, params: dict[str, Any], faults: ActiveFaults, key: str,
-                    methods: dict[str, Callable[[Simulator, dict[str, Any]], Any]]) -> Answer:
-        if faults.http_status is not None:
-            return Answer("-1", http_status=faults.http_status)
-        if faults.code is not None:
-            return self.refusal(faults.code, faults.message or "injected")
-        if not self.limiter.allow(key, method):
-            return self.refusal("42901", f"{method} over its rate limit")
-        handler = methods.get(method)
-        if handler is None:
-            return self.refusal("40002", f"unknown method {method}")
-        try:
-            result = handler(self, params)
-        except Refusal as refusal:
-            return self.refusal(refusal.code, refusal.detail)
-        except EngineReject as reject:
-            return self.refusal(reject.code, reject.message)
-        return Answer("0", result, drop=faults.drop)
 
     @staticmethod
     def refusal(code: str, detail: str) -> Answer:

@@ -6,28 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import time
 from pathlib import Path
 
-from bot.exchange.base import Candle
-from bot.exchange.marketdata import ReplayMarketData, instrument_for, timeframe_ms
-from bot.exchange.simulator.core import SimulatorConfig
-from bot.exchange.simulator.market import retimed
-from bot.exchange.simulator.testing import running_simulator
+from bot.exchange.marketdata import ReplayMarketData, instrument_for
+from bot.exchange.simulator.core import Simulator, SimulatorConfig
+from bot.exchange.simulator.market import BUNDLED, live_looking
+from bot.exchange.simulator.server import SimulatorServer, serving
 from bot.settings import Settings, parse_balances
 
 log = logging.getLogger(__name__)
-BUNDLED = Path(__file__).resolve().parents[2] / "data" / "candles"
-
-
-def live_looking(feed: ReplayMarketData) -> dict[str, list[Candle]]:
-    """Real 1h candles re-timed so each series' last candle closes now."""
-    now_ms = time.time_ns() // 1_000_000
-    return {s: retimed(c, base_ms=timeframe_ms("1h"), end_ms=now_ms) for s, c in feed.series.items()}
-
-
-def bundled_candles(data_dir: Path = BUNDLED) -> dict[str, list[Candle]]:
-    return live_looking(ReplayMarketData(data_dir, warmup=0))
 
 
 def config_from(settings: Settings, data_dir: str | None, balances: str) -> tuple[SimulatorConfig, bool]:
@@ -58,7 +45,7 @@ async def serve(settings: Settings, *, host: str, port: int, data_dir: str | Non
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with running_simulator(config, host=host, port=port) as sim:
+    async with serving(SimulatorServer(Simulator(config)), host=host, port=port) as sim:
         print(f"crypto.com v1 simulator: REST {sim.rest_url}  user WebSocket {sim.ws_url}")
         print(f"instruments: {', '.join(sorted(config.instruments or {}))}; balances: {balances}")
         if generated:

@@ -1,13 +1,18 @@
-"""The simulator's public market data: candles (re-timed to end now) and tickers from the engine."""
+"""The simulator's public market data: candles (re-timed to end now) and tickers from the engine, and
+the bundled real candles it serves by default."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from bot.domain.money import plain
 from bot.exchange.base import Candle
-from bot.exchange.marketdata import timeframe_ms
+from bot.exchange.marketdata import ReplayMarketData, timeframe_ms
+
+BUNDLED = Path(__file__).resolve().parents[2] / "data" / "candles"
 
 # The documented values and their legacy aliases (section 3); anything else is refused.
 TIMEFRAMES = {"1m": "1m", "5m": "5m", "15m": "15m", "30m": "30m", "1h": "1h", "2h": "2h", "4h": "4h",
@@ -96,3 +101,13 @@ def ticker_object(symbol: str, last: Decimal, tick: Decimal, stats: tuple[Decima
     return {"i": symbol, "h": plain(high), "l": plain(low), "a": plain(last), "v": plain(volume),
             "vv": plain(volume * last), "oi": "0", "c": "0", "b": plain(last - tick), "k": plain(last + tick),
             "t": now_ms}
+
+
+def live_looking(feed: ReplayMarketData) -> dict[str, list[Candle]]:
+    """Real 1h candles re-timed so each series' last candle closes now."""
+    now_ms = time.time_ns() // 1_000_000
+    return {s: retimed(c, base_ms=timeframe_ms("1h"), end_ms=now_ms) for s, c in feed.series.items()}
+
+
+def bundled_candles(data_dir: Path = BUNDLED) -> dict[str, list[Candle]]:
+    return live_looking(ReplayMarketData(data_dir, warmup=0))

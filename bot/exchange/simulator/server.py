@@ -6,20 +6,52 @@ test in another process, or a person trying the bot, can move the market and bre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
 
 from bot.exchange.codes import http_status
+from bot.exchange.simulator import pipeline
 from bot.exchange.simulator.core import Answer, Refusal, Simulator
 from bot.exchange.simulator.ws import UserSocketHub
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/exchange/v1"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    base_url: str                 # http://127.0.0.1:PORT
+
+    @property
+    def rest_url(self) -> str:
+        return f"{self.base_url}{API_PREFIX}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"{self.base_url.replace('http://', 'ws://', 1)}{API_PREFIX}/user"
+
+
+@contextlib.asynccontextmanager
+async def serving(server: SimulatorServer, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[Endpoints]:
+    """The server listening on host:port (0: a free port) until the block ends."""
+    runner = web.AppRunner(server.app(), handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = site._server.sockets if site._server is not None else []  # type: ignore[attr-defined]
+    bound = sockets[0].getsockname()[1] if sockets else port
+    try:
+        yield Endpoints(f"http://{host}:{bound}")
+    finally:
+        await runner.cleanup()
 
 
 class SimulatorServer:
@@ -49,7 +81,7 @@ class SimulatorServer:
         method = request.match_info["method"]
         if method.startswith("public/"):
             params = dict(request.query)
-            answer = await self.sim.answer(method, params, transport="rest", key=f"ip:{request.remote}")
+            answer = await pipeline.answer(self.sim, method, params, transport="rest", key=f"ip:{request.remote}")
             return self._respond(request, -1, method, answer)
         try:
             body = json.loads(await request.text())
@@ -66,7 +98,7 @@ class SimulatorServer:
             params = body["params"] if isinstance(body.get("params"), dict) else {}
             self.sim.record(method, params, refusal.code, "rest")
             return self._respond(request, request_id, method, self.sim.refusal(refusal.code, refusal.detail))
-        answer = await self.sim.answer(method, params, transport="rest", key=str(body["api_key"]),
+        answer = await pipeline.answer(self.sim, method, params, transport="rest", key=str(body["api_key"]),
                                        nonce=body.get("nonce"))
         return self._respond(request, request_id, method, answer)
 

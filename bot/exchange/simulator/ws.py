@@ -15,7 +15,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.exchange.codes import name_of
+from bot.exchange.simulator import pipeline
 from bot.exchange.simulator.core import Refusal, Simulator
+from bot.exchange.simulator.methods import user_balance
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +76,6 @@ class UserSocketHub:
             sock.send(message)
 
     def _push_balance(self) -> None:
-        from bot.exchange.simulator.methods import user_balance
-
         self._balance_push_pending = False
         subscribers = [s for s in self.sockets if "user.balance" in s.subscriptions]
         if subscribers:
@@ -150,13 +151,14 @@ class UserSocketHub:
                 sock.send(message)
             return
         if not isinstance(method, str) or not method.startswith("private/"):
-            sock.send({"id": request_id, "method": method or "ERROR", "code": 40002, "message": "METHOD_NOT_FOUND"})
+            sock.send({"id": request_id, "method": method or "ERROR", "code": 40002,
+                       "message": name_of("40002")})
             return
         if sock.api_key is None:
-            sock.send({"id": request_id, "method": method, "code": 40101, "message": "UNAUTHORIZED"})
+            sock.send({"id": request_id, "method": method, "code": 40101, "message": name_of("40101")})
             return
         params: dict[str, Any] = body["params"] if isinstance(body.get("params"), dict) else {}
-        answer = await self.sim.answer(method, params, transport="ws", key=f"ws:{sock.api_key}",
+        answer = await pipeline.answer(self.sim, method, params, transport="ws", key=f"ws:{sock.api_key}",
                                        nonce=body.get("nonce"))
         sock.send(answer.body(request_id, method))
 
@@ -179,7 +181,7 @@ class UserSocketHub:
         if not isinstance(channels, list) or not channels:
             return [{"id": request_id, "method": method, "code": 40004, "message": "channels required"}]
         if sock.api_key is None:
-            return [{"id": request_id, "method": method, "code": 40101, "message": "UNAUTHORIZED"}]
+            return [{"id": request_id, "method": method, "code": 40101, "message": name_of("40101")}]
         if method == "unsubscribe":
             sock.subscriptions.difference_update(str(c) for c in channels)
             return [{"id": request_id, "method": method, "code": 0}]

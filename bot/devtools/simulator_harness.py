@@ -1,5 +1,8 @@
 """Run the simulator on a loopback port for tests and benchmarks (the real HTTP and WebSocket
-protocol, so ccxt and the live adapter talk to it exactly as they would to crypto.com)."""
+protocol, so ccxt and the live adapter talk to it exactly as they would to crypto.com).
+
+A test helper: product code never imports bot.devtools (`python -m bot simulator` serves through
+`bot.exchange.simulator.server.serving` directly)."""
 
 from __future__ import annotations
 
@@ -9,13 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import web
-
 from bot.exchange.base import Candle
 from bot.exchange.engine import EngineOrder, MatchingEngine
 from bot.exchange.simulator.core import RecordedCall, Simulator, SimulatorConfig
 from bot.exchange.simulator.faults import FaultInjector
-from bot.exchange.simulator.server import API_PREFIX, SimulatorServer
+from bot.exchange.simulator.market import bundled_candles
+from bot.exchange.simulator.server import Endpoints, SimulatorServer, serving
 
 
 @dataclass
@@ -26,11 +28,11 @@ class SimulatorHandle:
 
     @property
     def rest_url(self) -> str:
-        return f"{self.base_url}{API_PREFIX}"
+        return Endpoints(self.base_url).rest_url
 
     @property
     def ws_url(self) -> str:
-        return f"{self.base_url.replace('http://', 'ws://', 1)}{API_PREFIX}/user"
+        return Endpoints(self.base_url).ws_url
 
     @property
     def api_key(self) -> str:
@@ -81,18 +83,8 @@ class SimulatorHandle:
 async def running_simulator(config: SimulatorConfig | None = None, *, host: str = "127.0.0.1",
                             port: int = 0) -> AsyncIterator[SimulatorHandle]:
     if config is None:
-        from bot.exchange.simulator.main import bundled_candles
-
         config = SimulatorConfig(candles=bundled_candles())
     simulator = Simulator(config)
     server = SimulatorServer(simulator)
-    runner = web.AppRunner(server.app(), handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = site._server.sockets if site._server is not None else []  # type: ignore[attr-defined]
-    bound = sockets[0].getsockname()[1] if sockets else port
-    try:
-        yield SimulatorHandle(simulator, server, f"http://{host}:{bound}")
-    finally:
-        await runner.cleanup()
+    async with serving(server, host=host, port=port) as endpoints:
+        yield SimulatorHandle(simulator, server, endpoints.base_url)
