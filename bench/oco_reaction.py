@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.exchange_under_test import controlled_exchange
 from bot.db.config import close_db, init_db
 from bot.db.models import OcoGroupRecord
+from bot.db.repositories import OrderRepository
 from bot.domain.orders import OrderStatus, OrderType, Side
 from bot.exchange.base import OrderRequest
 from bot.services.events import EventBus
-from bot.services.order_repository import OrderRepository
 from bot.services.protection import ProtectionService
 from bot.services.sync import SyncService
 

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.exchange_under_test import seeded_exchange
 from bot.db.config import close_db, init_db
 from bot.db.models import OrderRecord
+from bot.db.repositories import OrderRepository
 from bot.services.events import EventBus
-from bot.services.order_repository import OrderRepository
 from bot.services.protection import ProtectionService
 from bot.services.sync import SyncService
 

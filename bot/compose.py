@@ -23,6 +23,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.db.config import connection_label
+from bot.db.repositories import OrderRepository
 from bot.domain.strategy import StrategyParams
 from bot.exchange.base import Exchange
 from bot.exchange.factory import build_exchange
@@ -35,7 +36,6 @@ from bot.services.auto_orders import AutoOrderService
 from bot.services.events import EventBus
 from bot.services.locks import JobLock, LocalJobLock, RedisJobLock
 from bot.services.oco_health import OcoHealthService
-from bot.services.order_repository import OrderRepository
 from bot.services.portfolio import PortfolioService
 from bot.services.protection import ProtectionService
 from bot.services.signals import SignalService

@@ -29,7 +29,7 @@ async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.backfill_cli import run_backfill
+    from bot.cli.backfill import run_backfill
 
     return int(await run_backfill(settings))
 
@@ -41,6 +41,6 @@ async def cmd_simulator(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.backtest import run_backtest_cli
+    from bot.cli.backtest import run_backtest_cli
 
     return int(await run_backtest_cli(settings, args))

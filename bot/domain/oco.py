@@ -7,6 +7,7 @@ lost everything but the exchange's memory still finds the legs it placed (crash 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -115,3 +116,41 @@ def fee_in_quote(fee: Decimal, fee_currency: str | None, *, base: str, quote: st
     if fee_currency == base:
         return fee * price
     return ZERO
+
+
+@dataclass(frozen=True)
+class Fill:
+    """What one order of a round trip did: how much filled, at what average, for what value and fee."""
+    filled_quantity: Decimal
+    avg_price: Decimal | None
+    fee: Decimal = ZERO
+    fee_currency: str | None = None
+    cumulative_value: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """A closed group's figures: what was sold, at what average exit, the fees and the P/L."""
+    quantity: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    fees: Decimal
+    pnl: Decimal
+
+
+def close_round_trip(*, legs: Sequence[Fill], closing_leg: Fill, entry: Fill | None, entry_price: Decimal,
+                     base: str, quote: str) -> RoundTrip:
+    """P/L of a group closed by `closing_leg`: every leg's fills count (a partly filled sibling sold
+    too), fees in the quote currency, and the buy's fee in proportion to the part sold."""
+    sold = sum((leg.filled_quantity for leg in legs), ZERO)
+    proceeds = sum((leg.cumulative_value or (leg.filled_quantity * (leg.avg_price or ZERO)) for leg in legs), ZERO)
+    exit_price = proceeds / sold if sold else (closing_leg.avg_price or ZERO)
+    fees = sum((fee_in_quote(leg.fee, leg.fee_currency, base=base, quote=quote, price=leg.avg_price or exit_price)
+                for leg in legs), ZERO)
+    quantity = sold or closing_leg.filled_quantity
+    if entry is not None and entry.filled_quantity > 0 and entry.fee:
+        entry_fee = fee_in_quote(entry.fee, entry.fee_currency, base=base, quote=quote,
+                                 price=entry.avg_price or entry_price)
+        fees += entry_fee * min(quantity, entry.filled_quantity) / entry.filled_quantity
+    result = closed_pnl(quantity=quantity, entry_price=entry_price, exit_price=exit_price, fees_in_quote=fees)
+    return RoundTrip(quantity=quantity, entry_price=entry_price, exit_price=exit_price, fees=fees, pnl=result.pnl)

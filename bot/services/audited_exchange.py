@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from bot.db.models import AuditLog
+from bot.db.repositories import AuditLogRepository
 from bot.exchange.errors import ExchangeError, ExchangeUnavailable, OrderRejectedError
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class AuditedExchange:
 
     def __init__(self, inner: Any, *, account: str = "main") -> None:
         self._inner = inner
-        self._account = account
+        self._audit = AuditLogRepository(inner.mode, account)
         self.name = inner.name
         self.mode = inner.mode
 
@@ -75,10 +75,10 @@ class AuditedExchange:
     async def _record(self, action: str, symbol: Any, client_oid: Any, order_id: Any,
                       request: Any, outcome: str, detail: str) -> None:
         try:
-            await AuditLog.create(mode=self.mode, account=self._account, action=action, symbol=symbol,
-                                  client_oid=client_oid, exchange_order_id=order_id,
-                                  request=request if isinstance(request, dict) else {"args": request},
-                                  outcome=outcome, detail=detail[:2000])
+            await self._audit.record(action=action, symbol=symbol, client_oid=client_oid,
+                                     exchange_order_id=order_id,
+                                     request=request if isinstance(request, dict) else {"args": request},
+                                     outcome=outcome, detail=detail[:2000])
         except Exception:
             # The audit must never turn a placed order into a reported failure.
             log.exception("could not write audit log for %s %s", action, client_oid)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from bot.db.models import AutoOrderDecision, WatchlistEntry
+from bot.db.repositories import AutoOrderDecision, AutoOrderDecisionRepository, WatchlistEntry
 from bot.domain.events import AutoOrderPlaced, AutoOrderRefused
 from bot.domain.instrument import Instrument
 from bot.domain.money import ZERO, percent_of, plain
@@ -61,18 +61,21 @@ class AutoOrderService:
     exchange: Exchange
     events: EventBus
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    decisions: AutoOrderDecisionRepository = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.decisions = AutoOrderDecisionRepository(self.exchange.mode)
 
     async def consider(self, entry: WatchlistEntry, price: Decimal, signal_time: datetime) -> AutoOrderDecision:
         """Place a buy for this BUY signal, or store and publish why not. The same signal (a replay
         after a restart) returns its first decision: it never places, or announces, twice."""
         client_oid = make_client_oid("auto", self.exchange.mode, entry.symbol, signal_time.isoformat())
-        earlier = await AutoOrderDecision.filter(client_oid=client_oid, allowed=True).first()
+        earlier = await self.decisions.placed_for(client_oid)
         if earlier is not None:
             return earlier
         instrument = await self.exchange.instrument(entry.symbol)
         open_buys = [o for o in await self.exchange.open_orders(entry.symbol) if o.side is Side.BUY]
-        last = await AutoOrderDecision.filter(symbol=entry.symbol, allowed=True, mode=self.exchange.mode) \
-            .order_by("-decided_at", "-id").first()
+        last = await self.decisions.last_placed(entry.symbol)
         balances = await self.exchange.balances()
         free_quote = balances[instrument.quote].free if instrument.quote in balances else ZERO
         # Model defaults come back as ints on unsaved-then-used rows: money math stays Decimal.
@@ -106,9 +109,9 @@ class AutoOrderService:
             if await self._landed(client_oid) is None:
                 return await self._refuse(entry.symbol, limit_price, Refusal("exchange_refused", str(exc)))
             log.warning("buy %s for %s landed despite %s", client_oid, entry.symbol, exc.reason)
-        decision = await AutoOrderDecision.create(mode=self.exchange.mode, symbol=entry.symbol, allowed=True,
-                                                  price=limit_price, client_oid=client_oid,
-                                                  detail=f"buy {quantity} at {limit_price}", decided_at=self.clock())
+        decision = await self.decisions.record(symbol=entry.symbol, allowed=True, price=limit_price,
+                                               client_oid=client_oid, detail=f"buy {quantity} at {limit_price}",
+                                               decided_at=self.clock())
         placed = await self.exchange.order_detail(client_oid=client_oid)
         await self.events.publish(AutoOrderPlaced(symbol=entry.symbol, order_id=placed.order_id if placed else "",
                                                   client_oid=client_oid, quantity=quantity, price=limit_price,
@@ -127,9 +130,8 @@ class AutoOrderService:
         return await self._refuse(symbol, price, Refusal("exchange_unavailable", f"{type(exc).__name__}: {exc}"))
 
     async def _refuse(self, symbol: str, price: Decimal, refusal: Refusal) -> AutoOrderDecision:
-        decision = await AutoOrderDecision.create(mode=self.exchange.mode, symbol=symbol, allowed=False,
-                                                  rule=refusal.rule, detail=refusal.detail, price=price,
-                                                  decided_at=self.clock())
+        decision = await self.decisions.record(symbol=symbol, allowed=False, rule=refusal.rule,
+                                               detail=refusal.detail, price=price, decided_at=self.clock())
         await self.events.publish(AutoOrderRefused(symbol=symbol, rule=refusal.rule, detail=refusal.detail,
                                                    mode=self.exchange.mode))
         return decision

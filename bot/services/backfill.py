@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from bot.services.sync import DAY_NS
-
-if TYPE_CHECKING:
-    from bot.services.sync import SyncService
+from bot.db.repositories import SyncCursorRepository
+from bot.domain.orders import Order
+from bot.services.history import DAY_NS, HistoryReader
 
 BACKFILL_CURSOR = "backfill"
+
+
+class HistorySink(Protocol):
+    """What the back-fill needs of the sync: its history reader and cursors, when it began
+    watching, its clock, and the bulk ingest of one history page."""
+    history: HistoryReader
+    cursors: SyncCursorRepository
+    watch_started_ns: int | None
+    clock: Callable[[], int]
+
+    async def ingest_page(self, orders: list[Order]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -28,19 +38,19 @@ class BackfillProgress:
 
 
 class HistoryBackfill:
-    def __init__(self, sync: SyncService, *, days: int = 180, window_ns: int = DAY_NS) -> None:
+    def __init__(self, sync: HistorySink, *, days: int = 180, window_ns: int = DAY_NS) -> None:
         self.sync = sync
-        self.repo = sync.repo
+        self.cursors = sync.cursors
         self.days = days
         self.window_ns = window_ns
 
     async def _state(self) -> tuple[int, int, int, int, bool]:
         """(upper, floor, next_end, orders_seen, done): the span to walk and how far it got."""
-        cursor = await self.repo.cursor(BACKFILL_CURSOR)
+        cursor = await self.cursors.get(BACKFILL_CURSOR)
         if cursor is None:
             upper = self.sync.watch_started_ns or self.sync.clock()
             floor = upper - self.days * DAY_NS
-            await self.repo.save_cursor(BACKFILL_CURSOR, upper,
+            await self.cursors.save(BACKFILL_CURSOR, upper,
                                         {"upper_ns": upper, "floor_ns": floor, "orders": 0, "done": False})
             return upper, floor, upper, 0, False
         data = cursor.data
@@ -70,7 +80,7 @@ class HistoryBackfill:
             next_end = lower
             done = next_end <= floor
             # Saved per window: an interruption repeats at most one window (rows are written once).
-            await self.repo.save_cursor(BACKFILL_CURSOR, next_end,
+            await self.cursors.save(BACKFILL_CURSOR, next_end,
                                         {"upper_ns": upper, "floor_ns": floor, "orders": seen, "done": done})
             if on_window is not None:
                 windows_done, total = self._count(upper, floor, next_end)

@@ -5,7 +5,7 @@ the running bot does: the indicators the market updater would compute (the last 
 `decide` with the tracked state, and on a new BUY the same `plan_buy` the automatic orders use
 (Trade flag, max open, min move, duplicate price, balance), placed as an OTOCO (entry + SL + TP)
 in the matching engine of the paper exchange, which then trades it on the following candles.
-Money stays Decimal; floats only inside the indicators. The command line is in backtest_cli.py.
+Money stays Decimal; floats only inside the indicators. The command line is in bot/cli/backtest.py.
 """
 
 from __future__ import annotations
@@ -229,9 +229,3 @@ def _reason_kind(reason: str) -> str:
     """'gaps: 3 missing candles in the last 214' -> 'gaps': counts group by kind, not by number."""
     return reason.split(":", 1)[0]
 
-
-async def run_backtest_cli(settings: Any, args: Any) -> int:
-    """`python -m bot backtest`: the command line lives in backtest_cli.py (it reads files and draws)."""
-    from bot.services.backtest_cli import run_backtest_cli as run
-
-    return await run(settings, args)

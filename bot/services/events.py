@@ -1,10 +1,17 @@
-"""In-process event bus: services publish domain events, subscribers (notifier, sync, ...) react."""
+"""In-process event bus: services publish domain events, subscribers (notifier, sync, ...) react.
+
+Events published while a lock is held are delivered after it is released (`held_while`): the
+subscribers' work (the notifier writes its outbox) never sits between a fill and the sibling's
+cancel, nor keeps the next order update waiting.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextvars import ContextVar
 
 from bot.domain.events import Event
 
@@ -17,11 +24,46 @@ class EventBus:
         self._handlers: list[tuple[type[Event], Handler]] = []
         self.published: list[Event] = []     # recent events, for /healthz and tests
         self._keep = 200
+        # Per task (a context variable): another task publishing meanwhile is never held back.
+        self._held: ContextVar[list[Event] | None] = ContextVar(f"held-events-{id(self)}", default=None)
 
     def subscribe(self, event_type: type[Event], handler: Handler) -> None:
         self._handlers.append((event_type, handler))
 
     async def publish(self, event: Event) -> None:
+        held = self._held.get()
+        if held is not None:
+            held.append(event)
+            return
+        await self._deliver(event)
+
+    async def publish_all(self, events: Iterable[Event]) -> None:
+        for event in events:
+            await self.publish(event)
+
+    @contextlib.contextmanager
+    def collecting(self) -> Iterator[list[Event]]:
+        """Hold back what this task publishes inside the block; the caller publishes the list after."""
+        held: list[Event] = []
+        token = self._held.set(held)
+        try:
+            yield held
+        finally:
+            self._held.reset(token)
+
+    @contextlib.asynccontextmanager
+    async def held_while(self, lock: asyncio.Lock) -> AsyncIterator[None]:
+        """Hold `lock`; what this task publishes meanwhile is delivered once the lock is released
+        (also when the block fails: those changes are stored, and people must hear of them)."""
+        held: list[Event] = []
+        try:
+            with self.collecting() as held:
+                async with lock:
+                    yield
+        finally:
+            await self.publish_all(held)
+
+    async def _deliver(self, event: Event) -> None:
         self.published.append(event)
         del self.published[: -self._keep]
         for event_type, handler in list(self._handlers):

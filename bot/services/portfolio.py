@@ -7,11 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from bot.db.models import BalanceRecord, OrderRecord, PortfolioSnapshot
+from bot.db.repositories import (
+    BalanceRepository,
+    OrderRecord,
+    OrderRepository,
+    PortfolioRepository,
+    group_id_of,
+)
 from bot.domain.money import ZERO
 from bot.domain.portfolio import UnprotectedPosition, unprotected_positions
 from bot.domain.protection import OpenSell, covered_quantity
-from bot.services.order_repository import OPEN_STATUSES, group_id_of
 
 
 @dataclass(frozen=True)
@@ -39,25 +44,24 @@ class PortfolioService:
     def __init__(self, mode: str, account: str = "main") -> None:
         self.mode = mode
         self.account = account
+        self.snapshots = PortfolioRepository(mode, account)
+        self.balances = BalanceRepository(mode, account)
+        self.orders = OrderRepository(mode, account)
 
     async def latest(self) -> PortfolioView | None:
-        row = await PortfolioSnapshot.filter(mode=self.mode, account=self.account).order_by("-taken_at", "-id").first()
+        row = await self.snapshots.latest()
         if row is None:
             return None
         return PortfolioView(taken_at=row.taken_at, total_usd=row.total_usd, positions=list(row.positions),
                              unpriced_assets=list(row.unpriced_assets))
 
     async def totals_since(self, since: datetime) -> list[tuple[datetime, Decimal]]:
-        rows = await PortfolioSnapshot.filter(mode=self.mode, account=self.account, taken_at__gte=since) \
-            .order_by("taken_at").values_list("taken_at", "total_usd")
-        return [(taken_at, total) for taken_at, total in rows]
+        return await self.snapshots.totals_since(since)
 
     async def unprotected(self) -> tuple[UnprotectedPosition, ...]:
         """Holdings minus open sells, valued at the last snapshot's prices."""
-        balances = await BalanceRecord.filter(mode=self.mode, account=self.account)
-        holdings = {b.asset: b.total for b in balances if b.total > ZERO}
-        sells = await OrderRecord.filter(mode=self.mode, account=self.account, side="SELL", status__in=OPEN_STATUSES)
-        covered = covered_by_asset(sells)
+        holdings = {asset: total for asset, total in (await self.balances.totals()).items() if total > ZERO}
+        covered = covered_by_asset(await self.orders.open_sells())
         latest = await self.latest()
         prices: dict[str, Decimal | None] = {}
         if latest is not None:

@@ -12,14 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from tortoise.functions import Max
-from tortoise.transactions import in_transaction
-
-from bot.db.models import IndicatorSnapshot, SignalRecord, StrategyState, WatchlistEntry
+from bot.db.repositories import (
+    IndicatorRepository,
+    NewSignal,
+    NewSnapshot,
+    SignalRepository,
+    TrackedRow,
+    WatchlistEntry,
+    WatchlistRepository,
+)
 from bot.domain.events import SignalChanged
 from bot.domain.strategy import Decision, StrategyParams, TrackedState, Verdict, decide
 from bot.exchange.base import Candle, Exchange
@@ -44,10 +49,13 @@ class SignalService:
     # Candle requests in flight at once: a live watchlist of 300 coins fetched one by one spends
     # most of the cycle waiting on the network; the exchange adapter still applies its rate limit.
     fetch_concurrency: int = 8
+    watchlist: WatchlistRepository = field(default_factory=WatchlistRepository)
+    indicators: IndicatorRepository = field(default_factory=IndicatorRepository)
+    signals: SignalRepository = field(default_factory=SignalRepository)
 
     async def update_market(self) -> dict[str, str | None]:
         """Indicators for every watchlist coin; returns symbol -> stale reason (None when fresh)."""
-        entries = await WatchlistEntry.all().order_by("symbol")
+        entries = await self.watchlist.all()
         fetched = await self._fetch_candles(entries)
         outcome: dict[str, str | None] = {}
         rows = []
@@ -63,11 +71,10 @@ class SignalService:
             except Exception as exc:        # unknown symbol, exchange error, bad data: this coin only
                 log.warning("market data for %s failed: %s", entry.symbol, exc)
                 reason, values, candle_time = f"no market data: {type(exc).__name__}: {exc}"[:250], {}, None
-            rows.append(IndicatorSnapshot(symbol=entry.symbol, timeframe=entry.timeframe, candle_time=candle_time,
-                                          values=values, stale=reason is not None, stale_reason=reason,
-                                          computed_at=self.clock()))
+            rows.append(NewSnapshot(symbol=entry.symbol, timeframe=entry.timeframe, candle_time=candle_time,
+                                    values=values, stale_reason=reason, computed_at=self.clock()))
             outcome[entry.symbol] = reason
-        await IndicatorSnapshot.bulk_create(rows, batch_size=500)
+        await self.indicators.add_many(rows)
         return outcome
 
     async def _fetch_candles(self, entries: Sequence[WatchlistEntry]) -> list[list[Candle] | BaseException]:
@@ -81,13 +88,15 @@ class SignalService:
 
     async def monitor(self) -> dict[str, Verdict]:
         """A decision per coin from its latest fresh snapshot and the current price."""
-        entries = await WatchlistEntry.all().order_by("symbol")
-        snapshots = await _latest_snapshots([e.symbol for e in entries])
+        entries = await self.watchlist.all()
+        snapshots = await self.indicators.latest([e.symbol for e in entries])
         fresh = [e for e in entries if e.symbol in snapshots and not snapshots[e.symbol].stale]
         prices = await self._prices([e.symbol for e in fresh])
-        stored = {s.symbol: s for s in await StrategyState.filter(symbol__in=[e.symbol for e in fresh])}
+        stored = await self.signals.tracked([e.symbol for e in fresh])
         verdicts: dict[str, Verdict] = {}
-        records, created, changed = [], [], []
+        records: list[NewSignal] = []
+        states: dict[str, TrackedRow] = {}
+        now: datetime | None = None
         for entry in fresh:
             price = prices.get(entry.symbol)
             if price is None:
@@ -97,25 +106,16 @@ class SignalService:
             state_row = stored.get(entry.symbol)
             verdict = decide(values, price, _load_state(state_row.state if state_row else {}), self.params)
             now = self.clock()
-            records.append(SignalRecord(symbol=entry.symbol, decision=verdict.decision.value, price=price,
-                                        reasons=list(verdict.reasons), indicators=snapshot.values,
-                                        candle_time=snapshot.candle_time, decided_at=now))
-            dumped = _dump_state(verdict.state)
-            if state_row is None:
-                created.append(StrategyState(symbol=entry.symbol, state=dumped,
-                                             last_decision=verdict.decision.value))
-            elif state_row.state != dumped or state_row.last_decision != verdict.decision.value:
+            records.append(NewSignal(symbol=entry.symbol, decision=verdict.decision.value, price=price,
+                                     reasons=list(verdict.reasons), indicators=snapshot.values,
+                                     candle_time=snapshot.candle_time, decided_at=now))
+            tracked = TrackedRow(_dump_state(verdict.state), verdict.decision.value)
+            if tracked != state_row:
                 # Unchanged states are not rewritten: most coins WAIT cycle after cycle.
-                state_row.state, state_row.last_decision, state_row.updated_at = dumped, verdict.decision.value, now
-                changed.append(state_row)
+                states[entry.symbol] = tracked
             verdicts[entry.symbol] = verdict
         # Decisions and states are stored before anyone hears of them, as one write.
-        async with in_transaction():
-            await SignalRecord.bulk_create(records, batch_size=500)
-            await StrategyState.bulk_create(created, batch_size=500)
-            if changed:
-                await StrategyState.bulk_update(changed, fields=["state", "last_decision", "updated_at"],
-                                                batch_size=500)
+        await self.signals.record(records, states, now or datetime.now(UTC))
         for entry in fresh:
             decided = verdicts.get(entry.symbol)
             if decided is None or not decided.changed:
@@ -154,16 +154,6 @@ class SignalService:
             if ticker.last is not None:
                 prices[symbol] = ticker.last
         return prices
-
-
-async def _latest_snapshots(symbols: list[str]) -> dict[str, IndicatorSnapshot]:
-    """The newest snapshot of each coin, in two queries. Snapshots are only ever appended, so the
-    newest is the one with the highest id."""
-    if not symbols:
-        return {}
-    newest = await IndicatorSnapshot.filter(symbol__in=symbols).annotate(newest=Max("id")) \
-        .group_by("symbol").values_list("newest", flat=True)
-    return {s.symbol: s for s in await IndicatorSnapshot.filter(id__in=list(newest))}
 
 
 def _load_state(data: dict[str, str | None]) -> TrackedState:

@@ -21,39 +21,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from bot.db.models import BalanceRecord, OrderRecord, PortfolioSnapshot
+from bot.db.repositories import (
+    BalanceRepository,
+    OcoGroupRepository,
+    OrderRecord,
+    OrderRepository,
+    PortfolioRepository,
+    SyncCursorRepository,
+    guess_source,
+)
 from bot.domain.events import OrderCanceled, OrderFilled, OrderRejected
 from bot.domain.money import ZERO
 from bot.domain.orders import Order, OrderRole, OrderStatus, Side
 from bot.domain.portfolio import Portfolio, usd_price, value_portfolio
 from bot.exchange.base import Exchange
 from bot.exchange.errors import OrderNotFound
+from bot.services.backfill import BACKFILL_CURSOR, HistoryBackfill
 from bot.services.events import EventBus
-from bot.services.order_repository import OrderRepository, guess_source
+from bot.services.history import DAY_NS, HistoryReader, day_windows, order_time_ns
 from bot.services.protection import ProtectionService
 
 log = logging.getLogger(__name__)
 
-DAY_NS = 86_400 * 10**9
+__all__ = ["DAY_NS", "HISTORY_CURSOR", "SyncReport", "SyncService", "day_windows", "order_time_ns"]
+
 HISTORY_CURSOR = "order_history"
-
-
-def order_time_ns(order: Order) -> int:
-    """When the order last changed, as the exchange reports it (update time, else creation)."""
-    if order.updated_at is not None:
-        return int(order.updated_at.timestamp() * 1e9)
-    return order.create_time_ns
-
-
-def day_windows(start_ns: int, end_ns: int, window_ns: int = DAY_NS) -> list[tuple[int, int]]:
-    """[start, end) cut into windows of at most `window_ns`, newest first (history pages backwards)."""
-    windows = []
-    upper = end_ns
-    while upper > start_ns:
-        lower = max(start_ns, upper - window_ns)
-        windows.append((lower, upper))
-        upper = lower
-    return windows
 
 
 @dataclass
@@ -71,47 +63,6 @@ class SyncReport:
     notes: list[str] = field(default_factory=list)
 
 
-class HistoryReader:
-    """Pages `order_history` backwards through one window, keeping to the 1 request/s limit."""
-
-    def __init__(self, exchange: Exchange, *, page_limit: int = 100, min_interval_s: float = 1.0,
-                 sleep: Callable[[float], object] = asyncio.sleep) -> None:
-        self.exchange = exchange
-        self.page_limit = page_limit
-        self.min_interval_s = min_interval_s
-        self._sleep = sleep
-        self._last_call: float | None = None
-        self.calls = 0
-
-    async def _pace(self) -> None:
-        if self._last_call is not None and self.min_interval_s > 0:
-            wait = self.min_interval_s - (time.monotonic() - self._last_call)
-            if wait > 0:
-                await self._sleep(wait)  # type: ignore[misc]
-        self._last_call = time.monotonic()
-
-    async def read_window(self, start_ns: int, end_ns: int,
-                          on_page: Callable[[list[Order]], object]) -> int:
-        """Every final order created in [start, end); `on_page` gets each page. Returns the count."""
-        total = 0
-        upper = end_ns
-        while upper > start_ns:
-            await self._pace()
-            page = await self.exchange.order_history(start_ns, upper, limit=self.page_limit)
-            self.calls += 1
-            if page.orders:
-                await on_page(page.orders)  # type: ignore[misc]
-                total += len(page.orders)
-            if len(page.orders) < self.page_limit:
-                break
-            oldest = min(o.create_time_ns for o in page.orders)
-            next_end = page.next_end_ns if page.next_end_ns is not None else oldest
-            if next_end >= upper:      # a page of identical timestamps: never loop on it
-                next_end = upper - 1
-            upper = next_end
-        return total
-
-
 class SyncService:
     def __init__(self, exchange: Exchange, events: EventBus, repository: OrderRepository,
                  protection: ProtectionService | None = None, *, clock: Callable[[], int] = time.time_ns,
@@ -121,6 +72,10 @@ class SyncService:
         self.exchange = exchange
         self.events = events
         self.repo = repository
+        self.groups = OcoGroupRepository(repository.mode, repository.account)
+        self.cursors = SyncCursorRepository(repository.mode, repository.account)
+        self.balances = BalanceRepository(repository.mode, repository.account)
+        self.snapshots = PortfolioRepository(repository.mode, repository.account)
         self.protection = protection
         self.clock = clock
         self.history_overlap_ns = int(history_overlap_s * 1e9)
@@ -158,14 +113,14 @@ class SyncService:
             return report
 
     async def _ensure_watching(self, report: SyncReport) -> None:
-        cursor = await self.repo.cursor(HISTORY_CURSOR)
+        cursor = await self.cursors.get(HISTORY_CURSOR)
         if cursor is None:
             now = self.clock()
             # A back-fill run from the CLI before the first sync covered history up to its own start:
             # the first recent scan starts there, so the gap between the two is read too.
-            backfill = await self.repo.cursor("backfill")
+            backfill = await self.cursors.get(BACKFILL_CURSOR)
             upper = int(backfill.data.get("upper_ns", now)) if backfill is not None else now
-            await self.repo.save_cursor(HISTORY_CURSOR, min(upper, now) + self.history_overlap_ns,
+            await self.cursors.save(HISTORY_CURSOR, min(upper, now) + self.history_overlap_ns,
                                         {"watch_started_ns": now})
             self.watch_started_ns = now
             report.first_sync = True
@@ -180,13 +135,13 @@ class SyncService:
             await self.ingest(order, watched=True, report=report)
         # History: the window since the cursor (minus an overlap for late-arriving orders), so a
         # cycle reads what changed since the last one and never pages through stored history.
-        cursor = await self.repo.cursor(HISTORY_CURSOR)
+        cursor = await self.cursors.get(HISTORY_CURSOR)
         assert cursor is not None
         now = self.clock()
         start = max(0, cursor.value - self.history_overlap_ns)
         for lower, upper in day_windows(start, now):
             await self.history.read_window(lower, upper, lambda page: self.ingest_page(page, report=report))
-        await self.repo.save_cursor(HISTORY_CURSOR, now)
+        await self.cursors.save(HISTORY_CURSOR, now)
         # Orders we hold as open that the exchange no longer lists: ask for each one's final state
         # (a long-resting order that filled now is outside the recent window, which is by creation time).
         for row in await self.repo.open_rows():
@@ -204,33 +159,21 @@ class SyncService:
             await self.ingest(detail, report=report)
 
     async def _continue_backfill(self) -> bool:
-        from bot.services.backfill import HistoryBackfill
-
         backfill = HistoryBackfill(self, days=self.backfill_days)
         progress = await backfill.run(max_calls=self.backfill_calls_per_cycle)
         return progress.done
 
     async def _sync_balances_and_portfolio(self) -> Portfolio:
         balances = await self.exchange.balances()
-        stored = {b.asset: b for b in await BalanceRecord.filter(mode=self.mode, account=self.repo.account)}
-        for asset, balance in balances.items():
-            row = stored.pop(asset, None)
-            if row is None:
-                await BalanceRecord.create(mode=self.mode, account=self.repo.account, asset=asset,
-                                           total=balance.total, free=balance.free, locked=balance.locked)
-            elif (row.total, row.free, row.locked) != (balance.total, balance.free, balance.locked):
-                row.total, row.free, row.locked = balance.total, balance.free, balance.locked
-                await row.save()
-        for row in stored.values():
-            await row.delete()
+        await self.balances.mirror(balances)
         quantities = {asset: b.total for asset, b in balances.items()}
         prices: dict[str, Decimal | None] = {}
         if any(q and usd_price(a, {}) is None for a, q in quantities.items()):
             prices = {symbol: t.last for symbol, t in (await self.exchange.tickers()).items()}
         portfolio = value_portfolio(quantities, prices)
-        await PortfolioSnapshot.create(mode=self.mode, account=self.repo.account, taken_at=datetime.now(UTC),
-                                       total_usd=portfolio.total_usd, unpriced_assets=list(portfolio.unpriced_assets),
-                                       positions=[p.as_json() for p in portfolio.positions])
+        await self.snapshots.add(taken_at=datetime.now(UTC), total_usd=portfolio.total_usd,
+                                 unpriced_assets=portfolio.unpriced_assets,
+                                 positions=[p.as_json() for p in portfolio.positions])
         return portfolio
 
     # Ingesting orders ----------------------------------------------------------------------
@@ -243,10 +186,8 @@ class SyncService:
     async def ingest_page(self, orders: list[Order], *, report: SyncReport | None = None) -> None:
         """A history page: unseen orders from before watching are bulk-inserted silently; the rest
         (changed, or ended while watched) go through `ingest` for their events."""
-        async with self._ingest_lock:
-            ids = [o.order_id for o in orders]
-            rows = {r.exchange_order_id: r for r in await OrderRecord.filter(
-                mode=self.mode, account=self.repo.account, exchange_order_id__in=ids)}
+        async with self.events.held_while(self._ingest_lock):
+            rows = await self.repo.by_ids(o.order_id for o in orders)
             silent: list[Order] = []
             for order in orders:
                 row = rows.get(order.order_id)
@@ -260,8 +201,10 @@ class SyncService:
                     report.new_orders += len(new)
 
     async def ingest(self, order: Order, *, watched: bool | None = None, report: SyncReport | None = None) -> None:
-        """Apply one order as the exchange reports it (open list, history, detail or stream)."""
-        async with self._ingest_lock:
+        """Apply one order as the exchange reports it (open list, history, detail or stream). Its
+        events are delivered after the ingest lock is released: the next update, and the sibling
+        cancel it may need, never wait on the notifier."""
+        async with self.events.held_while(self._ingest_lock):
             await self._ingest(order, watched=watched, report=report)
 
     async def _ingest(self, order: Order, *, watched: bool | None, report: SyncReport | None) -> None:
@@ -297,7 +240,7 @@ class SyncService:
 
     async def _classify(self, order: Order) -> tuple[str, str | None]:
         if order.client_oid:
-            match = await self.repo.group_for_client_oid(order.client_oid)
+            match = await self.groups.for_leg_client_oid(order.client_oid)
             if match is not None:
                 group, role = match
                 return role.value, group.id

@@ -11,7 +11,6 @@ import asyncio
 import html
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +18,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.utils.i18n import I18n
 
-from bot.db.models import NotificationOutbox
-from bot.db.models import User as UserRecord
+from bot.db.repositories import NotificationOutbox, OutboxRepository, UserRepository
 from bot.domain.events import (
     Event,
     OcoLegDone,
@@ -130,8 +128,11 @@ class Notifier:
     EVENTS = (OrderFilled, OrderCanceled, OrderRejected, ProtectionPlaced, ProtectionFailed, OcoLegDone)
 
     def __init__(self, bot: Bot, events: EventBus, i18n: I18n, allowed_users: Iterable[int],
-                 default_language: str) -> None:
+                 default_language: str, *, outbox: OutboxRepository | None = None,
+                 users: UserRepository | None = None) -> None:
         self.bot = bot
+        self.outbox = outbox or OutboxRepository()
+        self.users = users or UserRepository()
         self.i18n = i18n
         self.allowed = tuple(allowed_users)
         self.default_language = default_language
@@ -142,7 +143,7 @@ class Notifier:
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._send_loop(), name="notifier")
-        for row in await NotificationOutbox.filter(sent_at=None).order_by("id"):
+        for row in await self.outbox.pending():
             await self._enqueue_row(row)
 
     async def close(self) -> None:
@@ -152,14 +153,14 @@ class Notifier:
 
     async def on_event(self, event: Event) -> None:
         payloads: dict[str, Any] = {}
+        languages = await self.users.languages(self.allowed)
         for user_id in self.allowed:
-            record = await UserRecord.get_or_none(telegram_id=user_id)
-            locale = pick_language(record.language if record else None, None, self.default_language)
+            locale = pick_language(languages[user_id], None, self.default_language)
             text = render_event(event, self.i18n, locale)
             if text is not None:
                 payloads[str(user_id)] = text
         if payloads:
-            row = await NotificationOutbox.create(kind=type(event).__name__, payload=payloads)
+            row = await self.outbox.add(type(event).__name__, payloads)
             await self._enqueue_row(row)
 
     async def _enqueue_row(self, row: NotificationOutbox) -> None:
@@ -172,7 +173,7 @@ class Notifier:
         while True:
             chat_id, text = await self.queue.get()
             if chat_id == 0:
-                await NotificationOutbox.filter(id=int(text.split(":")[1])).update(sent_at=datetime.now(UTC))
+                await self.outbox.mark_sent(int(text.split(":")[1]))
                 continue
             for attempt in range(5):
                 try:

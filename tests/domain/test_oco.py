@@ -7,9 +7,11 @@ from decimal import Decimal
 import pytest
 
 from bot.domain.oco import (
+    Fill,
     GroupEvent,
     GroupState,
     InvalidTransition,
+    close_round_trip,
     closed_pnl,
     fee_in_quote,
     group_id_for_entry,
@@ -71,3 +73,46 @@ def test_fee_conversion_by_currency() -> None:
     assert fee_in_quote(Decimal("-0.5"), "USDT", **args) == Decimal("0.5")
     assert fee_in_quote(Decimal("0.01"), "BTC", **args) == Decimal("1.00")
     assert fee_in_quote(Decimal("3"), "CRO", **args) == 0
+
+
+D = Decimal
+TRIP = dict(entry_price=D(100000), base="BTC", quote="USDT")
+
+
+def test_round_trip_of_a_take_profit_counts_both_fees_in_quote() -> None:
+    take = Fill(D("0.01"), D(103000), fee=D("1.03"), fee_currency="USDT", cumulative_value=D(1030))
+    entry = Fill(D("0.01"), D(100000), fee=D(1), fee_currency="USDT")
+
+    trip = close_round_trip(legs=[take], closing_leg=take, entry=entry, **TRIP)
+
+    assert (trip.quantity, trip.exit_price, trip.fees, trip.pnl) == (D("0.01"), D(103000), D("2.03"), D("27.97"))
+
+
+def test_round_trip_averages_a_partly_filled_sibling_with_the_closing_leg() -> None:
+    stop = Fill(D("0.004"), D(97000), cumulative_value=D(388))
+    take = Fill(D("0.006"), D(103000), cumulative_value=D(618))
+
+    trip = close_round_trip(legs=[stop, take], closing_leg=take, entry=None, **TRIP)
+
+    assert trip.quantity == D("0.010")
+    assert trip.exit_price == D("100600")
+    assert trip.pnl == D("6.000")
+
+
+def test_round_trip_charges_the_buy_fee_in_proportion_to_the_part_sold() -> None:
+    take = Fill(D("0.005"), D(103000), cumulative_value=D(515))
+    entry = Fill(D("0.01"), D(100000), fee=D("0.00001"), fee_currency="BTC")     # 1 USDT at the entry price
+
+    trip = close_round_trip(legs=[take], closing_leg=take, entry=entry, **TRIP)
+
+    assert trip.fees == D("0.5")
+    assert trip.pnl == D("14.5")
+
+
+def test_round_trip_without_mirrored_fills_uses_the_closing_leg() -> None:
+    take = Fill(D(0), D(103000))
+    closing = Fill(D("0.01"), D(103000))
+
+    trip = close_round_trip(legs=[take], closing_leg=closing, entry=None, **TRIP)
+
+    assert (trip.quantity, trip.exit_price, trip.pnl) == (D("0.01"), D(103000), D(30))

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from bot.db.repositories import OrderRepository
 from bot.domain.events import Event
 from bot.domain.instrument import Instrument
 from bot.services.events import EventBus
-from bot.services.order_repository import OrderRepository
 from bot.services.protection import ProtectionService, StepHook
 from bot.services.sync import SyncService
 

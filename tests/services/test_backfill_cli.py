@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from bot.cli.backfill import run_backfill
 from bot.db.config import close_db, init_db
 from bot.db.models import OrderRecord
 from bot.devtools.simulator_harness import running_simulator
 from bot.exchange.simulator import SimulatorConfig
-from bot.services.backfill_cli import run_backfill
 
 pytestmark = pytest.mark.sync
 DAY = 86_400 * 10**9

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser
-from bot.services.backtest_cli import BUNDLED, run_backtest_cli
+from bot.cli.backtest import BUNDLED, run_backtest_cli
 from bot.settings import load_settings
 from tests.conftest import ROOT, candles_dir
 

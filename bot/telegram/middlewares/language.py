@@ -7,7 +7,7 @@ from typing import Any
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from bot.db.models import User as UserRecord
+from bot.db.repositories import UserRepository
 
 SUPPORTED = ("es", "en")
 
@@ -23,13 +23,14 @@ def pick_language(saved: str | None, telegram_code: str | None, default: str) ->
 
 
 class LanguageMiddleware(I18nMiddleware):
-    def __init__(self, i18n: I18n, default_language: str) -> None:
+    def __init__(self, i18n: I18n, default_language: str, users: UserRepository | None = None) -> None:
         super().__init__(i18n)
         self.default_language = default_language
+        self.users = users or UserRepository()
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user: User | None = data.get("event_from_user")
         if user is None:
             return self.default_language
-        record = await UserRecord.get_or_none(telegram_id=user.id)
-        return pick_language(record.language if record else None, user.language_code, self.default_language)
+        saved = await self.users.language(user.id)
+        return pick_language(saved, user.language_code, self.default_language)

@@ -1,21 +1,61 @@
-"""Database queries for mirrored orders, OCO groups and sync cursors (one mode + account).
+"""Mirrored exchange orders (one mode + account): the sync's writes and every view's reads.
 
 Each exchange order is one row keyed by its exchange id; rows are inserted once and then only
 updated. Bulk paths (history pages) check which ids exist first, so a re-read page writes nothing.
+Lists for people (open orders, executed orders) are keyset pages newest first: by the exchange's
+creation time, then the row id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.db.models import OcoGroupRecord, OrderRecord, SyncCursor
+from bot.db.models import OcoGroupRecord, OrderRecord
+from bot.db.repositories.pagination import Ordering, Page, keyset_page
 from bot.domain.orders import FINAL_STATUSES, Order, OrderRole, OrderStatus, OrderType, Side
 
 OPEN_STATUSES = [s.value for s in OrderStatus if not s.is_final]
 FINAL_STATUS_VALUES = [s.value for s in FINAL_STATUSES]
 BOT_CLIENT_OID_PREFIX = "cb-"
+LEG_ROLES = [OrderRole.STOP_LOSS.value, OrderRole.TAKE_PROFIT.value]
+OPEN_ORDERS = Ordering("orders.open", "create_time_ns")
+EXECUTED_ORDERS = Ordering("orders.executed", "create_time_ns")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_ns(moment: datetime) -> int:
+    """Nanoseconds since the epoch, exact (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What a person narrows an order list to. `since` (inclusive) and `until` (exclusive) bound the
+    order's creation time on the exchange, the same time the list is sorted by."""
+    symbol: str | None = None
+    side: Side | str | None = None
+    status: OrderStatus | str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, query: Any) -> Any:
+        if self.symbol:
+            query = query.filter(symbol=self.symbol)
+        if self.side:
+            query = query.filter(side=Side(self.side).value)
+        if self.status:
+            query = query.filter(status=OrderStatus(self.status).value)
+        if self.since is not None:
+            query = query.filter(create_time_ns__gte=epoch_ns(self.since))
+        if self.until is not None:
+            query = query.filter(create_time_ns__lt=epoch_ns(self.until))
+        return query
 
 
 def order_fields(order: Order) -> dict[str, Any]:
@@ -80,6 +120,14 @@ class OrderRepository:
         row: OrderRecord | None = await self._orders().get_or_none(client_oid=client_oid)
         return row
 
+    async def by_ids(self, order_ids: Iterable[str]) -> dict[str, OrderRecord]:
+        """The stored rows among these exchange ids, by id (one query)."""
+        ids = list(order_ids)
+        if not ids:
+            return {}
+        rows: list[OrderRecord] = await self._orders().filter(exchange_order_id__in=ids)
+        return {r.exchange_order_id: r for r in rows}
+
     async def open_rows(self) -> list[OrderRecord]:
         rows: list[OrderRecord] = await self._orders().filter(status__in=OPEN_STATUSES)
         return rows
@@ -138,27 +186,7 @@ class OrderRepository:
             setattr(row, name, value)
         await row.save()
 
-    # OCO groups ----------------------------------------------------------------------------
-
-    async def group(self, group_id: str) -> OcoGroupRecord | None:
-        row: OcoGroupRecord | None = await OcoGroupRecord.get_or_none(id=group_id)
-        return row
-
-    async def group_for_client_oid(self, client_oid: str) -> tuple[OcoGroupRecord, OrderRole] | None:
-        group = await OcoGroupRecord.filter(mode=self.mode, account=self.account,
-                                            stop_loss_client_oid=client_oid).first()
-        if group is not None:
-            return group, OrderRole.STOP_LOSS
-        group = await OcoGroupRecord.filter(mode=self.mode, account=self.account,
-                                            take_profit_client_oid=client_oid).first()
-        if group is not None:
-            return group, OrderRole.TAKE_PROFIT
-        return None
-
-    async def groups_in(self, states: Iterable[str]) -> list[OcoGroupRecord]:
-        rows: list[OcoGroupRecord] = await OcoGroupRecord.filter(mode=self.mode, account=self.account,
-                                                                 state__in=list(states))
-        return rows
+    # Legs of OCO groups ------------------------------------------------------------------
 
     async def link_leg(self, order_id: str, group_id: str, role: OrderRole) -> None:
         """An order already mirrored becomes a leg of a group (an OTOCO's exits, adopted)."""
@@ -186,27 +214,37 @@ class OrderRepository:
         ).exclude(exchange_order_id__in=[*grouped, "-"]).order_by("id")
         return rows
 
-    async def open_sells(self, symbol: str) -> list[OrderRecord]:
-        rows: list[OrderRecord] = await self._orders().filter(symbol=symbol, side=Side.SELL.value,
-                                                              status__in=OPEN_STATUSES)
+    async def open_legs(self) -> list[OrderRecord]:
+        """Every stop-loss and take-profit still open, grouped or not (health looks for orphans)."""
+        rows: list[OrderRecord] = await self._orders().filter(role__in=LEG_ROLES, status__in=OPEN_STATUSES)
         return rows
 
-    # Cursors -------------------------------------------------------------------------------
+    async def legs_of_groups(self, group_ids: Iterable[str]) -> list[OrderRecord]:
+        ids = list(group_ids)
+        if not ids:
+            return []
+        rows: list[OrderRecord] = await self._orders().filter(oco_group_id__in=ids)
+        return rows
 
-    def cursor_name(self, what: str) -> str:
-        return f"{self.mode}:{self.account}:{what}"
+    async def open_sells(self, symbol: str | None = None) -> list[OrderRecord]:
+        """Open sells (of one symbol, or all): what already locks coins on the exchange."""
+        query = self._orders().filter(side=Side.SELL.value, status__in=OPEN_STATUSES)
+        if symbol is not None:
+            query = query.filter(symbol=symbol)
+        rows: list[OrderRecord] = await query
+        return rows
 
-    async def cursor(self, what: str) -> SyncCursor | None:
-        row: SyncCursor | None = await SyncCursor.get_or_none(name=self.cursor_name(what))
-        return row
+    # Lists for people ----------------------------------------------------------------------
 
-    async def save_cursor(self, what: str, value: int, data: dict[str, Any] | None = None) -> None:
-        name = self.cursor_name(what)
-        row = await SyncCursor.get_or_none(name=name)
-        if row is None:
-            await SyncCursor.create(name=name, value=value, data=data or {})
-        else:
-            row.value = value
-            if data is not None:
-                row.data = data
-            await row.save()
+    async def open_page(self, filters: OrderFilter | None = None, *, cursor: str | None = None,
+                        limit: int | None = None) -> Page[OrderRecord]:
+        """Open orders, newest first."""
+        query = (filters or OrderFilter()).apply(self._orders().filter(status__in=OPEN_STATUSES))
+        return await keyset_page(query, OPEN_ORDERS, cursor=cursor, limit=limit)
+
+    async def executed_page(self, filters: OrderFilter | None = None, *, cursor: str | None = None,
+                            limit: int | None = None) -> Page[OrderRecord]:
+        """Orders that ended with something filled (fully, or partly then canceled), newest first."""
+        query = (filters or OrderFilter()).apply(self._orders().filter(
+            status__in=FINAL_STATUS_VALUES, filled_quantity__gt=Decimal(0)))
+        return await keyset_page(query, EXECUTED_ORDERS, cursor=cursor, limit=limit)

@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 async def run_backfill(settings: Settings, *, exchange: Any = None, days: int = 180,
                        min_interval_s: float = 1.0, show_progress: bool = True) -> int:
     from bot.db.config import close_db, init_db
+    from bot.db.repositories import OrderRepository
     from bot.logging_setup import configure_logging
     from bot.services.backfill import HistoryBackfill
     from bot.services.events import EventBus
-    from bot.services.order_repository import OrderRepository
     from bot.services.sync import HISTORY_CURSOR, SyncService
 
     configure_logging(settings.LOG_LEVEL, settings.secret_values())
@@ -37,7 +37,7 @@ async def run_backfill(settings: Settings, *, exchange: Any = None, days: int = 
             exchange = build_exchange(settings)
         sync = SyncService(exchange, EventBus(), OrderRepository(exchange.mode), None,
                            history_min_interval_s=min_interval_s, backfill_days=days)
-        cursor = await sync.repo.cursor(HISTORY_CURSOR)
+        cursor = await sync.cursors.get(HISTORY_CURSOR)
         if cursor is not None:
             # Fills after the bot began watching stay "watched"; older ones are history only.
             sync.watch_started_ns = int(cursor.data.get("watch_started_ns", cursor.value))

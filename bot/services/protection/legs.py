@@ -4,45 +4,59 @@ reactions a failure cut short and on siblings that could not be cancelled at the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from bot.db.models import OcoGroupRecord, OrderRecord
+from bot.db.repositories import OcoGroupRecord, OcoGroupRepository, OrderRecord, OrderRepository, group_id_of
 from bot.domain.events import OcoLegDone
 from bot.domain.money import ZERO, plain
 from bot.domain.oco import (
+    Fill,
     GroupEvent,
     GroupState,
-    closed_pnl,
-    fee_in_quote,
+    close_round_trip,
     leg_client_oid,
     next_state,
     sibling_role,
 )
 from bot.domain.orders import Order, OrderRole, OrderStatus, Side
-from bot.domain.protection import (
-    remaining_for_sibling,
-)
+from bot.domain.protection import remaining_for_sibling
 from bot.domain.reasons import Reason
-from bot.exchange.errors import (
-    ExchangeError,
-    OrderNotFound,
-)
-from bot.services.order_repository import group_id_of
-from bot.services.protection_core import ProtectionCore, exchange_args
+from bot.exchange.errors import ExchangeError, OrderNotFound
+from bot.services.events import EventBus
+from bot.services.protection.sender import LegSender, exchange_args, publish_failure
 
 log = logging.getLogger(__name__)
 
 
-class LegReactions(ProtectionCore):
+def _fill(row: OrderRecord) -> Fill:
+    return Fill(filled_quantity=row.filled_quantity, avg_price=row.avg_price, fee=row.fee,
+                fee_currency=row.fee_currency, cumulative_value=row.cumulative_value)
+
+
+class LegReactor:
+    def __init__(self, sender: LegSender, orders: OrderRepository, groups: OcoGroupRepository, events: EventBus,
+                 lock: asyncio.Lock) -> None:
+        self.sender = sender
+        self.orders = orders
+        self.groups = groups
+        self.events = events
+        # Shared with the placer: a group is never placed and reacted to at the same time.
+        self.lock = lock
+
+    @property
+    def mode(self) -> str:
+        return self.orders.mode
+
     async def on_leg_change(self, row: OrderRecord, order: Order, previous_filled: Decimal) -> None:
         """A protection leg changed on the exchange: close the group, or shrink the sibling."""
         group_id = group_id_of(row)
         if group_id is None:
             return
-        async with self._lock:
-            group = await self.repo.group(group_id)
+        async with self.events.held_while(self.lock):
+            group = await self.groups.get(group_id)
             if group is None:
                 return
             role = OrderRole(row.role)
@@ -53,7 +67,8 @@ class LegReactions(ProtectionCore):
             elif order.status.is_final and order.filled_quantity == 0:
                 await self._leg_ended_unfilled(group)
 
-    async def _sibling_oid(self, group: OcoGroupRecord, role: OrderRole) -> str | None:
+    @staticmethod
+    def _sibling_oid(group: OcoGroupRecord, role: OrderRole) -> str | None:
         return (group.take_profit_client_oid if sibling_role(role) is OrderRole.TAKE_PROFIT
                 else group.stop_loss_client_oid)
 
@@ -61,114 +76,106 @@ class LegReactions(ProtectionCore):
         state = GroupState(group.state)
         if state is GroupState.CLOSED and group.exit_leg not in (None, role.value):
             group.state = next_state(state, GroupEvent.SIBLING_FILLED).value
-            await group.save()
+            await self.groups.save(group)
             log.error("both legs of OCO group %s filled on %s", group.id, group.symbol)
             return
         if state is GroupState.CLOSED or state.is_final:
             return
         sibling_canceled = await self._cancel_sibling(group, role)
-        legs = await self.repo.legs_of(group.id)
-        sold = sum((leg.filled_quantity for leg in legs), ZERO)
-        proceeds = sum((leg.cumulative_value or (leg.filled_quantity * (leg.avg_price or ZERO)) for leg in legs), ZERO)
-        instrument = await self._instrument(group.symbol)
-        exit_price = proceeds / sold if sold else (row.avg_price or ZERO)
-        fees = sum((fee_in_quote(leg.fee, leg.fee_currency, base=instrument.base, quote=instrument.quote,
-                                 price=leg.avg_price or exit_price) for leg in legs), ZERO)
-        entry = await self.repo.get(group.entry_exchange_order_id or "")
-        if entry is not None and entry.filled_quantity > 0 and entry.fee:
-            # The buy's fee belongs to the round trip, in proportion to the part sold.
-            entry_fee = fee_in_quote(entry.fee, entry.fee_currency, base=instrument.base, quote=instrument.quote,
-                                     price=entry.avg_price or group.entry_price)
-            fees += entry_fee * min(sold or row.filled_quantity, entry.filled_quantity) / entry.filled_quantity
-        result = closed_pnl(quantity=sold or row.filled_quantity, entry_price=group.entry_price,
-                            exit_price=exit_price, fees_in_quote=fees)
+        legs = await self.orders.legs_of(group.id)
+        instrument = await self.sender.instrument(group.symbol)
+        entry = await self.orders.get(group.entry_exchange_order_id or "")
+        trip = close_round_trip(legs=[_fill(leg) for leg in legs], closing_leg=_fill(row),
+                                entry=_fill(entry) if entry is not None else None, entry_price=group.entry_price,
+                                base=instrument.base, quote=instrument.quote)
+        exit_price = trip.exit_price
         group.state = next_state(state, GroupEvent.LEG_FILLED).value
         group.exit_leg = role.value
         group.exit_price = instrument.round_price(exit_price, Side.SELL) if exit_price else exit_price
-        group.pnl = result.pnl
+        group.pnl = trip.pnl
         group.closed_at = datetime.now(UTC)
-        await group.save()
+        await self.groups.save(group)
         await self.events.publish(OcoLegDone(
-            group_id=group.id, symbol=group.symbol, leg=role.value, quantity=result.quantity,
-            entry_price=group.entry_price, exit_price=exit_price, pnl=result.pnl,
+            group_id=group.id, symbol=group.symbol, leg=role.value, quantity=trip.quantity,
+            entry_price=group.entry_price, exit_price=exit_price, pnl=trip.pnl,
             sibling_canceled=sibling_canceled, mode=self.mode))
 
     async def _cancel_sibling(self, group: OcoGroupRecord, role: OrderRole) -> bool:
         """Cancel the other leg (the exchange does it for a native OCO). True when it is gone."""
-        sibling_oid = await self._sibling_oid(group, role)
+        sibling_oid = self._sibling_oid(group, role)
         if sibling_oid is None:
             return False
         if group.native_list_id:
-            sibling = await self._lookup(sibling_oid)
+            sibling = await self.sender.lookup(sibling_oid)
             if sibling is None or sibling.status.is_final:
                 return True
         try:
-            await self.exchange.cancel_order(symbol=group.symbol, client_oid=sibling_oid)
+            await self.sender.cancel(group.symbol, sibling_oid)
             return True
         except OrderNotFound:
             return True        # already gone: filled, canceled by the exchange's OCO, or by hand
         except ExchangeError as exc:
             log.error("could not cancel the sibling %s of group %s: %s", sibling_oid, group.id, exc)
-            await self._publish_failure(group.id, group.symbol, ZERO, ZERO, Reason.of(
+            await publish_failure(self.events, self.mode, group.id, group.symbol, ZERO, ZERO, Reason.of(
                 "sibling_not_canceled", order=sibling_oid, **exchange_args(exc)))
             return False
 
     async def _leg_partly_filled(self, group: OcoGroupRecord, order: Order, role: OrderRole) -> None:
         if group.native_list_id or GroupState(group.state) is not GroupState.ACTIVE:
             return       # a native OCO shrinks its other leg itself
-        instrument = await self._instrument(group.symbol)
+        instrument = await self.sender.instrument(group.symbol)
         left = remaining_for_sibling(group.quantity, order.filled_quantity, instrument)
         other = sibling_role(role)
-        old_oid = await self._sibling_oid(group, role)
-        sibling = await self._lookup(old_oid)
+        old_oid = self._sibling_oid(group, role)
+        sibling = await self.sender.lookup(old_oid)
         if sibling is None or sibling.status.is_final or sibling.remaining_quantity <= left:
             return
-        generation = sum(1 for leg in await self.repo.legs_of(group.id) if leg.role == other.value)
+        generation = sum(1 for leg in await self.orders.legs_of(group.id) if leg.role == other.value)
         new_oid = leg_client_oid(group.id, other, max(1, generation))
         try:
-            await self.exchange.cancel_order(symbol=group.symbol, client_oid=old_oid)
+            await self.sender.cancel(group.symbol, old_oid)
         except OrderNotFound:
             return
         if other is OrderRole.STOP_LOSS:
             group.stop_loss_client_oid = new_oid
         else:
             group.take_profit_client_oid = new_oid
-        await group.save()
+        await self.groups.save(group)
         if left <= 0:
             return
         try:
             if other is OrderRole.STOP_LOSS:
-                await self._send_stop_leg(group, new_oid, left)
+                await self.sender.send_stop(group, new_oid, left)
             else:
-                await self._send_take_profit_leg(group, new_oid, left)
+                await self.sender.send_take_profit(group, new_oid, left)
         except ExchangeError as exc:
             key = "stop_loss_not_reduced" if other is OrderRole.STOP_LOSS else "take_profit_not_reduced"
-            await self._publish_failure(group.id, group.symbol, left, ZERO,
-                                        Reason.of(key, quantity=plain(left), **exchange_args(exc)))
+            await publish_failure(self.events, self.mode, group.id, group.symbol, left, ZERO,
+                                  Reason.of(key, quantity=plain(left), **exchange_args(exc)))
 
     async def _leg_ended_unfilled(self, group: OcoGroupRecord) -> None:
         if GroupState(group.state) not in (GroupState.ACTIVE, GroupState.PLACING):
             return
-        stop = await self.repo.by_client_oid(group.stop_loss_client_oid or "")
-        take = await self.repo.by_client_oid(group.take_profit_client_oid or "")
+        stop = await self.orders.by_client_oid(group.stop_loss_client_oid or "")
+        take = await self.orders.by_client_oid(group.take_profit_client_oid or "")
         if all(leg is not None and OrderStatus(leg.status).is_final and leg.filled_quantity == 0
                for leg in (stop, take)):
             group.state = next_state(GroupState(group.state), GroupEvent.BOTH_CANCELED).value
-            await group.save()
+            await self.groups.save(group)
 
-    async def _catch_up_active_groups(self) -> None:
+    async def catch_up_active_groups(self) -> None:
         """A leg's end already mirrored, but its group not moved on (the reaction was cut off by a
         failure or a crash): act on it now. The reactions are idempotent, so doing this every cycle
         never acts twice."""
-        for group in await self.repo.groups_in([GroupState.ACTIVE.value]):
+        for group in await self.groups.in_states([GroupState.ACTIVE.value]):
             current = {group.stop_loss_client_oid: OrderRole.STOP_LOSS,
                        group.take_profit_client_oid: OrderRole.TAKE_PROFIT}
-            legs = [leg for leg in await self.repo.legs_of(group.id) if leg.client_oid in current]
+            legs = [leg for leg in await self.orders.legs_of(group.id) if leg.client_oid in current]
             filled = next((leg for leg in legs if leg.status == OrderStatus.FILLED.value), None)
             if filled is None and not (len(legs) == 2 and all(OrderStatus(leg.status).is_final for leg in legs)):
                 continue
-            async with self._lock:
-                fresh = await self.repo.group(group.id)
+            async with self.events.held_while(self.lock):
+                fresh = await self.groups.get(group.id)
                 if fresh is None or GroupState(fresh.state) is not GroupState.ACTIVE:
                     continue
                 if filled is not None:
@@ -176,12 +183,12 @@ class LegReactions(ProtectionCore):
                 else:
                     await self._leg_ended_unfilled(fresh)
 
-    async def _cancel_leftover_siblings(self) -> None:
+    async def cancel_leftover_siblings(self) -> None:
         """A closed group's other leg that could not be canceled at the time (the user was told):
         a live stop-loss with nothing left to protect would sell coins that are no longer its own."""
-        for leg in await self.repo.open_legs_of_closed_groups():
+        for leg in await self.orders.open_legs_of_closed_groups():
             try:
-                await self.exchange.cancel_order(symbol=leg.symbol, client_oid=leg.client_oid)
+                await self.sender.cancel(leg.symbol, leg.client_oid)
                 log.info("canceled leftover leg %s of closed group %s", leg.client_oid, group_id_of(leg))
             except OrderNotFound:
                 pass                # already gone; the next sync mirrors its final state

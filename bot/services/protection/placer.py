@@ -1,4 +1,4 @@
-"""Protection of filled buys: a stop-loss and a take-profit sharing one OCO group.
+"""Placing protection for a filled buy: a stop-loss and a take-profit sharing one OCO group.
 
 Order of steps (crash safety): plan -> persist the group in state "placing" with its derived
 client_oids -> send -> record. A restart finds "placing" groups and looks their client_oids up on
@@ -9,13 +9,21 @@ cancels the sibling itself when one leg fills (`on_leg_change`, fed by the strea
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.db.models import OcoGroupRecord, OrderRecord, WatchlistEntry
+from bot.db.repositories import (
+    OcoGroupRecord,
+    OcoGroupRepository,
+    OrderRecord,
+    OrderRepository,
+    WatchlistRepository,
+)
 from bot.domain.events import ProtectionPlaced
-from bot.domain.money import ZERO
+from bot.domain.money import ZERO, plain
 from bot.domain.oco import (
     GroupEvent,
     GroupState,
@@ -40,12 +48,12 @@ from bot.exchange.errors import (
     OrderRejectedError,
     RateLimited,
 )
-from bot.services.protection_core import StepHook, exchange_args
-from bot.services.protection_legs import LegReactions
+from bot.services.events import EventBus
+from bot.services.protection.sender import LegSender, exchange_args, publish_failure
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PROTECTION_STEPS", "ProtectionResult", "ProtectionService", "StepHook"]
+StepHook = Callable[[str], Awaitable[None]]
 
 # Where a crash can happen while placing protection (the crash-injection tests go through each).
 PROTECTION_STEPS = ("planned", "group_saved", "native_sent", "stop_loss_sent", "take_profit_sent", "recorded")
@@ -62,14 +70,45 @@ class ProtectionResult:
     reason: str | None = None
 
 
-class ProtectionService(LegReactions):
-    """Placing protection (this module) on top of the reactions to its legs (protection_legs)."""
+class ProtectionPlacer:
+    def __init__(self, sender: LegSender, orders: OrderRepository, groups: OcoGroupRepository,
+                 watchlist: WatchlistRepository, events: EventBus, lock: asyncio.Lock, *,
+                 prefer_native_oco: bool = True, step_hook: StepHook | None = None) -> None:
+        self.sender = sender
+        self.exchange = sender.exchange
+        self.orders = orders
+        self.groups = groups
+        self.watchlist = watchlist
+        self.events = events
+        # Shared with the leg reactor: a group is never placed and reacted to at the same time.
+        self.lock = lock
+        self.prefer_native_oco = prefer_native_oco
+        self._step_hook = step_hook
+        # The planner's detailed shortfall reason, until the group is activated (lost on a restart).
+        self._plan_reasons: dict[str, Reason] = {}
+
+    @property
+    def mode(self) -> str:
+        return self.orders.mode
+
+    async def _step(self, name: str) -> None:
+        if self._step_hook is not None:
+            await self._step_hook(name)
+
+    async def _publish_failure(self, group_id: str | None, symbol: str, wanted: Decimal, protected: Decimal,
+                               reason: Reason) -> None:
+        await publish_failure(self.events, self.mode, group_id, symbol, wanted, protected, reason)
+
+    async def _partly_protected(self, group: OcoGroupRecord, wanted: Decimal) -> Reason:
+        instrument = await self.sender.instrument(group.symbol)
+        return Reason.of("partly_protected", protected=plain(group.quantity), wanted=plain(wanted),
+                         asset=instrument.base)
 
     async def protect(self, entry: OrderRecord) -> ProtectionResult:
         """Protect a watched buy that filled; idempotent (one group per buy, ever)."""
-        async with self._lock:
-            group_id = group_id_for_entry(self.mode, self.repo.account, entry.exchange_order_id)
-            group = await self.repo.group(group_id)
+        async with self.events.held_while(self.lock):
+            group_id = group_id_for_entry(self.mode, self.orders.account, entry.exchange_order_id)
+            group = await self.groups.get(group_id)
             if group is None and entry.list_id:
                 adopted = await self._adopt_exchange_legs(group_id, entry)
                 if adopted is not None:
@@ -94,15 +133,15 @@ class ProtectionService(LegReactions):
         if stop is None or take is None or stop.trigger_price is None:
             return None        # the list ended without its exits (e.g. cancelled): protect it as usual
         take_price = take.trigger_price or take.price
-        group = await OcoGroupRecord.create(
-            id=group_id, mode=self.mode, account=self.repo.account, symbol=entry.symbol,
+        group = await self.groups.create(
+            group_id, symbol=entry.symbol,
             entry_exchange_order_id=entry.exchange_order_id, state=GroupState.ACTIVE.value,
             quantity=stop.quantity, entry_price=entry.avg_price or entry.price or ZERO,
             stop_loss_price=stop.trigger_price, take_profit_price=take_price or ZERO,
             native_list_id=entry.list_id, stop_loss_client_oid=stop.client_oid,
             take_profit_client_oid=take.client_oid)
         for leg, role in ((stop, OrderRole.STOP_LOSS), (take, OrderRole.TAKE_PROFIT)):
-            await self.repo.link_leg(leg.order_id, group.id, role)
+            await self.orders.link_leg(leg.order_id, group.id, role)
         await self.events.publish(ProtectionPlaced(
             group_id=group.id, symbol=group.symbol, quantity=group.quantity, entry_price=group.entry_price,
             stop_loss_price=group.stop_loss_price, take_profit_price=group.take_profit_price,
@@ -112,22 +151,20 @@ class ProtectionService(LegReactions):
     async def resume_pending(self) -> list[ProtectionResult]:
         """After a restart: finish groups left in "placing", and protect watched fills that have none."""
         results = []
-        for group in await self.repo.groups_in([GroupState.PLACING.value]):
-            entry = await self.repo.get(group.entry_exchange_order_id or "")
-            async with self._lock:
-                fresh = await self.repo.group(group.id)
+        for group in await self.groups.in_states([GroupState.PLACING.value]):
+            entry = await self.orders.get(group.entry_exchange_order_id or "")
+            async with self.events.held_while(self.lock):
+                fresh = await self.groups.get(group.id)
                 if fresh is None or GroupState(fresh.state) is not GroupState.PLACING:
                     continue
                 wanted = await self._sellable_bought(entry) if entry is not None else fresh.quantity
                 results.append(await self._place(fresh, wanted))
-        for entry in await self.repo.entries_without_group():
+        for entry in await self.orders.entries_without_group():
             results.append(await self.protect(entry))
-        await self._catch_up_active_groups()
-        await self._cancel_leftover_siblings()
         return results
 
     async def _plan_and_save(self, group_id: str, entry: OrderRecord) -> OcoGroupRecord:
-        instrument = await self._instrument(entry.symbol)
+        instrument = await self.sender.instrument(entry.symbol)
         stop_pct, take_pct = await self._percentages(entry.symbol)
         entry_price = entry.avg_price or entry.price
         bought = await self._sellable_bought(entry)
@@ -148,8 +185,8 @@ class ProtectionService(LegReactions):
             reason = plan.shortfall
         await self._step("planned")
         places = plan is not None and plan.places_anything
-        group = await OcoGroupRecord.create(
-            id=group_id, mode=self.mode, account=self.repo.account, symbol=entry.symbol,
+        group = await self.groups.create(
+            group_id, symbol=entry.symbol,
             entry_exchange_order_id=entry.exchange_order_id,
             state=(GroupState.PLACING if places else GroupState.FAILED).value,
             quantity=plan.quantity if plan else ZERO, entry_price=entry_price or ZERO,
@@ -169,22 +206,22 @@ class ProtectionService(LegReactions):
     async def _sellable_bought(self, entry: OrderRecord) -> Decimal:
         """What the buy added that can be sold: a fee taken from the coin received is not there, and
         quantities below the step cannot be sold (so they are no shortfall either)."""
-        instrument = await self._instrument(entry.symbol)
+        instrument = await self.sender.instrument(entry.symbol)
         bought = entry.filled_quantity
         if entry.fee_currency == instrument.base and entry.fee:
             bought = max(ZERO, bought - abs(entry.fee))
         return instrument.floor_qty(bought)
 
     async def _percentages(self, symbol: str) -> tuple[Decimal, Decimal]:
-        entry = await WatchlistEntry.get_or_none(symbol=symbol)
+        entry = await self.watchlist.get(symbol)
         if entry is None:
             return DEFAULT_STOP_LOSS_PERCENT, DEFAULT_TAKE_PROFIT_PERCENT
         return entry.stop_loss_percent, entry.take_profit_percent
 
     async def _place(self, group: OcoGroupRecord, wanted: Decimal) -> ProtectionResult:
         """Send what is missing of a "placing" group: first ask the exchange what already exists."""
-        stop = await self._lookup(group.stop_loss_client_oid)
-        take = await self._lookup(group.take_profit_client_oid)
+        stop = await self.sender.lookup(group.stop_loss_client_oid)
+        take = await self.sender.lookup(group.take_profit_client_oid)
         native: bool | None = None
         if stop is None and take is None:
             try:
@@ -203,7 +240,7 @@ class ProtectionService(LegReactions):
         if not native:
             try:
                 if stop is None:
-                    stop = await self._send_stop_leg(group, group.stop_loss_client_oid or "", group.quantity)
+                    stop = await self.sender.send_stop(group, group.stop_loss_client_oid or "", group.quantity)
                     await self._step("stop_loss_sent")
             except ExchangeUnavailable as exc:
                 return await self._ambiguous(group, exc)
@@ -211,7 +248,7 @@ class ProtectionService(LegReactions):
                 return await self._fail(group, wanted, Reason.of("stop_loss_refused", **exchange_args(exc)))
             try:
                 if take is None:
-                    take = await self._send_take_profit_leg(group, group.take_profit_client_oid or "",
+                    take = await self.sender.send_take_profit(group, group.take_profit_client_oid or "",
                                                             group.quantity)
                     await self._step("take_profit_sent")
             except ExchangeUnavailable as exc:
@@ -248,7 +285,7 @@ class ProtectionService(LegReactions):
             return False
         group.native_list_id = placement.list_id
         await self._step("native_sent")
-        await group.save(update_fields=["native_list_id", "updated_at"])
+        await self.groups.save(group, "native_list_id")
         return True
 
     async def _activate(self, group: OcoGroupRecord, *, native: bool, wanted: Decimal,
@@ -257,7 +294,7 @@ class ProtectionService(LegReactions):
         group.state = next_state(GroupState(group.state), GroupEvent.PLACED).value
         if extra_failure:
             group.failure_reason = extra_failure.text[:255]
-        await group.save()
+        await self.groups.save(group)
         await self._step("recorded")
         await self.events.publish(ProtectionPlaced(
             group_id=group.id, symbol=group.symbol, quantity=group.quantity, entry_price=group.entry_price,
@@ -273,7 +310,7 @@ class ProtectionService(LegReactions):
     async def _fail(self, group: OcoGroupRecord, wanted: Decimal, reason: Reason) -> ProtectionResult:
         group.state = next_state(GroupState(group.state), GroupEvent.PLACEMENT_FAILED).value
         group.failure_reason = reason.text[:255]
-        await group.save()
+        await self.groups.save(group)
         await self._publish_failure(group.id, group.symbol, wanted, ZERO, reason)
         return ProtectionResult(group.id, GroupState.FAILED, ZERO, None, reason.text)
 
@@ -281,6 +318,3 @@ class ProtectionService(LegReactions):
         # The outcome is unknown: the group stays "placing"; the next cycle looks the client_oids up.
         log.warning("protection of %s: exchange did not answer (%s); will check again", group.symbol, exc.reason)
         return ProtectionResult(group.id, GroupState.PLACING, group.quantity, None, exc.reason)
-
-    # Reacting to legs ----------------------------------------------------------------------
-

@@ -1,0 +1,57 @@
+"""What the bot did and must still tell: automatic-order decisions, the audit log of exchange
+actions, and the notification outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.db.models import AuditLog, AutoOrderDecision, NotificationOutbox
+
+
+class AutoOrderDecisionRepository:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    async def placed_for(self, client_oid: str) -> AutoOrderDecision | None:
+        """The decision that placed this client_oid's buy, if any (a replayed signal finds it)."""
+        row: AutoOrderDecision | None = await AutoOrderDecision.filter(client_oid=client_oid, allowed=True).first()
+        return row
+
+    async def last_placed(self, symbol: str) -> AutoOrderDecision | None:
+        row: AutoOrderDecision | None = await AutoOrderDecision.filter(
+            symbol=symbol, allowed=True, mode=self.mode).order_by("-decided_at", "-id").first()
+        return row
+
+    async def record(self, *, symbol: str, allowed: bool, price: Decimal | None, decided_at: datetime,
+                     rule: str | None = None, detail: str = "", client_oid: str | None = None) -> AutoOrderDecision:
+        row: AutoOrderDecision = await AutoOrderDecision.create(
+            mode=self.mode, symbol=symbol, allowed=allowed, rule=rule, detail=detail, price=price,
+            client_oid=client_oid, decided_at=decided_at)
+        return row
+
+
+class AuditLogRepository:
+    def __init__(self, mode: str, account: str = "main") -> None:
+        self.mode = mode
+        self.account = account
+
+    async def record(self, *, action: str, symbol: str | None, client_oid: str | None,
+                     exchange_order_id: str | None, request: dict[str, Any], outcome: str, detail: str) -> None:
+        await AuditLog.create(mode=self.mode, account=self.account, action=action, symbol=symbol,
+                              client_oid=client_oid, exchange_order_id=exchange_order_id, request=request,
+                              outcome=outcome, detail=detail)
+
+
+class OutboxRepository:
+    async def pending(self) -> list[NotificationOutbox]:
+        rows: list[NotificationOutbox] = await NotificationOutbox.filter(sent_at=None).order_by("id")
+        return rows
+
+    async def add(self, kind: str, payload: dict[str, Any]) -> NotificationOutbox:
+        row: NotificationOutbox = await NotificationOutbox.create(kind=kind, payload=payload)
+        return row
+
+    async def mark_sent(self, outbox_id: int) -> None:
+        await NotificationOutbox.filter(id=outbox_id).update(sent_at=datetime.now(UTC))

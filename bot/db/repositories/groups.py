@@ -1,0 +1,69 @@
+"""OCO groups (one mode + account): the protection's writes, and the lists people read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.db.models import OcoGroupRecord
+from bot.db.repositories.pagination import Ordering, Page, keyset_page
+from bot.domain.orders import OrderRole
+
+GROUPS = Ordering("groups", "created_at")
+
+
+class OcoGroupRepository:
+    def __init__(self, mode: str, account: str = "main") -> None:
+        self.mode = mode
+        self.account = account
+
+    def _groups(self) -> Any:
+        return OcoGroupRecord.filter(mode=self.mode, account=self.account)
+
+    async def get(self, group_id: str) -> OcoGroupRecord | None:
+        # By id alone: the id already names mode, account and entry (see group_id_for_entry).
+        row: OcoGroupRecord | None = await OcoGroupRecord.get_or_none(id=group_id)
+        return row
+
+    async def many(self, group_ids: Iterable[str]) -> list[OcoGroupRecord]:
+        ids = list(group_ids)
+        if not ids:
+            return []
+        rows: list[OcoGroupRecord] = await OcoGroupRecord.filter(id__in=ids)
+        return rows
+
+    async def for_leg_client_oid(self, client_oid: str) -> tuple[OcoGroupRecord, OrderRole] | None:
+        """The group whose current stop-loss or take-profit has this client_oid, with the leg's role."""
+        group = await self._groups().filter(stop_loss_client_oid=client_oid).first()
+        if group is not None:
+            return group, OrderRole.STOP_LOSS
+        group = await self._groups().filter(take_profit_client_oid=client_oid).first()
+        if group is not None:
+            return group, OrderRole.TAKE_PROFIT
+        return None
+
+    async def in_states(self, states: Iterable[str]) -> list[OcoGroupRecord]:
+        rows: list[OcoGroupRecord] = await self._groups().filter(state__in=list(states))
+        return rows
+
+    async def create(self, group_id: str, **columns: Any) -> OcoGroupRecord:
+        row: OcoGroupRecord = await OcoGroupRecord.create(id=group_id, mode=self.mode, account=self.account,
+                                                          **columns)
+        return row
+
+    async def save(self, group: OcoGroupRecord, *columns: str) -> None:
+        """Store the group's changed attributes (only `columns` when given)."""
+        if columns:
+            await group.save(update_fields=[*columns, "updated_at"])
+        else:
+            await group.save()
+
+    async def page(self, *, states: Iterable[str] | None = None, symbol: str | None = None,
+                   cursor: str | None = None, limit: int | None = None) -> Page[OcoGroupRecord]:
+        """Groups newest first (by creation, then id), optionally in some states / of one symbol."""
+        query = self._groups()
+        if states is not None:
+            query = query.filter(state__in=list(states))
+        if symbol:
+            query = query.filter(symbol=symbol)
+        return await keyset_page(query, GROUPS, cursor=cursor, limit=limit)

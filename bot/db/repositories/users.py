@@ -1,0 +1,48 @@
+"""People using the bot: their language, time zone and notification choices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.db.models import User
+
+
+class UserRepository:
+    async def get(self, telegram_id: int) -> User | None:
+        row: User | None = await User.get_or_none(telegram_id=telegram_id)
+        return row
+
+    async def language(self, telegram_id: int) -> str | None:
+        """The language the user chose, or None (never chosen, or unknown user)."""
+        row = await self.get(telegram_id)
+        return row.language if row is not None else None
+
+    async def languages(self, telegram_ids: Iterable[int]) -> dict[int, str | None]:
+        """telegram_id -> chosen language (None when never chosen) for each id, in one query."""
+        ids = list(telegram_ids)
+        chosen = {row.telegram_id: row.language for row in await User.filter(telegram_id__in=ids)} if ids else {}
+        return {i: chosen.get(i) for i in ids}
+
+    async def ensure(self, telegram_id: int) -> User:
+        row, _ = await User.get_or_create(telegram_id=telegram_id)
+        return row
+
+    async def update(self, telegram_id: int, /, **settings: Any) -> User:
+        """Set some of language, timezone, daily_alert_time, notify_* (creating the user if needed)."""
+        allowed = {"language", "timezone", "daily_alert_time", "notify_fills", "notify_signals",
+                   "notify_protection", "notify_daily"}
+        unknown = set(settings) - allowed
+        if unknown:
+            raise ValueError(f"not a user setting: {', '.join(sorted(unknown))}")
+        row = await self.ensure(telegram_id)
+        for name, value in settings.items():
+            setattr(row, name, value)
+        await row.save()
+        return row
+
+    async def set_language(self, telegram_id: int, language: str | None) -> User:
+        return await self.update(telegram_id, language=language)
+
+    async def set_timezone(self, telegram_id: int, timezone: str | None) -> User:
+        return await self.update(telegram_id, timezone=timezone)

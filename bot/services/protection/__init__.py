@@ -1,0 +1,52 @@
+"""Protection of filled buys: a placer sends the stop-loss and take-profit of each filled buy; a
+leg reactor follows those legs (cancelling the sibling when one fills). They share a leg sender,
+a lock and the repositories; `ProtectionService` is the one door the sync and the app use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from bot.db.repositories import (
+    OcoGroupRepository,
+    OrderRecord,
+    OrderRepository,
+    WatchlistRepository,
+)
+from bot.domain.orders import Order
+from bot.exchange.base import Exchange
+from bot.services.events import EventBus
+from bot.services.protection.legs import LegReactor
+from bot.services.protection.placer import PROTECTION_STEPS, ProtectionPlacer, ProtectionResult, StepHook
+from bot.services.protection.sender import LegSender
+
+__all__ = ["PROTECTION_STEPS", "LegReactor", "LegSender", "ProtectionPlacer", "ProtectionResult",
+           "ProtectionService", "StepHook"]
+
+
+class ProtectionService:
+    def __init__(self, exchange: Exchange, repository: OrderRepository, events: EventBus, *,
+                 prefer_native_oco: bool = True, step_hook: StepHook | None = None,
+                 groups: OcoGroupRepository | None = None, watchlist: WatchlistRepository | None = None) -> None:
+        groups = groups or OcoGroupRepository(repository.mode, repository.account)
+        sender = LegSender(exchange)
+        lock = asyncio.Lock()
+        self.placer = ProtectionPlacer(sender, repository, groups, watchlist or WatchlistRepository(), events, lock,
+                                       prefer_native_oco=prefer_native_oco, step_hook=step_hook)
+        self.legs = LegReactor(sender, repository, groups, events, lock)
+
+    async def protect(self, entry: OrderRecord) -> ProtectionResult:
+        """Protect a watched buy that filled; idempotent (one group per buy, ever)."""
+        return await self.placer.protect(entry)
+
+    async def on_leg_change(self, row: OrderRecord, order: Order, previous_filled: Decimal) -> None:
+        """A protection leg changed on the exchange: close the group, or shrink the sibling."""
+        await self.legs.on_leg_change(row, order, previous_filled)
+
+    async def resume_pending(self) -> list[ProtectionResult]:
+        """Every cycle: finish what a crash or a failure left undone (placements, reactions, cancels)."""
+        results = await self.placer.resume_pending()
+        await self.legs.catch_up_active_groups()
+        await self.legs.cancel_leftover_siblings()
+        return results
