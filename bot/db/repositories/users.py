@@ -7,6 +7,9 @@ from typing import Any
 
 from bot.db.models import User
 
+# Every column but the identity and the timestamps is a setting the user may change.
+_SETTINGS = frozenset(User._meta.fields_map) - {"telegram_id", "created_at", "updated_at"}
+
 
 class UserRepository:
     async def get(self, telegram_id: int) -> User | None:
@@ -29,10 +32,9 @@ class UserRepository:
         return row
 
     async def update(self, telegram_id: int, /, **settings: Any) -> User:
-        """Set some of language, timezone, daily_alert_time, notify_* (creating the user if needed)."""
-        allowed = {"language", "timezone", "daily_alert_time", "notify_fills", "notify_signals",
-                   "notify_protection", "notify_daily"}
-        unknown = set(settings) - allowed
+        """Set some of the user's settings (language, timezone, notify_*, notification_levels, default
+        stop-loss / take-profit percent...), creating the user if needed."""
+        unknown = set(settings) - _SETTINGS
         if unknown:
             raise ValueError(f"not a user setting: {', '.join(sorted(unknown))}")
         row = await self.ensure(telegram_id)
