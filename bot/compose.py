@@ -40,6 +40,8 @@ from bot.services.portfolio import PortfolioService
 from bot.services.protection import ProtectionService
 from bot.services.signals import SignalService
 from bot.services.sync import SyncService
+from bot.services.user_settings import SettingDefaults, UserSettingsService
+from bot.services.watchlist import WatchlistService
 from bot.settings import Settings
 from bot.telegram.notifier import Notifier
 from webapp.app import build_web_app
@@ -66,6 +68,8 @@ class Services:
     portfolio: PortfolioService
     oco_health: OcoHealthService
     signals: SignalService
+    watchlist: WatchlistService
+    user_settings: UserSettingsService
 
     def handler_dependencies(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -168,7 +172,10 @@ def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, 
     signals = SignalService(exchange, events, strategy, auto_orders=AutoOrderService(exchange, events))
     return Services(exchange=exchange, events=events, orders=orders, sync=sync, protection=protection,
                     portfolio=PortfolioService(exchange.mode), oco_health=OcoHealthService(exchange.mode),
-                    signals=signals)
+                    signals=signals, watchlist=WatchlistService(exchange),
+                    user_settings=UserSettingsService(SettingDefaults(
+                        language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE,
+                        daily_alert_time=settings.DAILY_ALERT_TIME)))
 
 
 async def build_application(settings: Settings, *, exchange: Exchange | None = None) -> Application:
