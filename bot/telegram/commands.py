@@ -8,4 +8,5 @@ from aiogram.utils.i18n import lazy_gettext as __
 COMMANDS = [
     ("start", __("Main menu")),
     ("help", __("What the bot can do")),
+    ("watchlist", __("Watched coins: Trade / Alert / Margin, amount, SL / TP")),
 ]

@@ -21,7 +21,7 @@ from bot.domain.input_rules import Invalid, NumberField
 from bot.presentation.formatting import money, percent
 from bot.services.user_settings import UserSettingsService
 from bot.services.watchlist import CoinSettings, Flag, WatchlistService
-from bot.telegram.routers.analyze import AnalyzeAction
+from bot.telegram.callbacks import AnalyzeCallback
 from bot.telegram.screens import Screen, button, current_locale, esc, page_count, pager_row, refusal, reply, show
 
 PAGE_SIZE = 8
@@ -104,7 +104,7 @@ def render_coin(coin: CoinSettings, page: int, locale: str, notice: str | None =
                               (NumberField.TAKE_PROFIT, "TP %"))]
     keyboard = InlineKeyboardMarkup(inline_keyboard=[
         toggles, edits,
-        [button("🔍 " + _("Analyze"), AnalyzeAction(symbol=coin.symbol)),
+        [button("🔍 " + _("Analyze"), AnalyzeCallback(symbol=coin.symbol)),
          button("🗑 " + _("Remove"), WatchAction(action="remove", symbol=coin.symbol, page=page))],
         [button("⬅️ " + _("Watchlist"), WatchAction(action="list", page=page)),
          button("🔄 " + _("Refresh"), WatchAction(action="card", symbol=coin.symbol, page=page))],
