@@ -38,6 +38,7 @@ from bot.services.locks import JobLock, LocalJobLock, RedisJobLock
 from bot.services.oco_health import OcoHealthService
 from bot.services.portfolio import PortfolioService
 from bot.services.protection import ProtectionService
+from bot.services.signal_board import SignalBoard
 from bot.services.signals import SignalService
 from bot.services.sync import SyncService
 from bot.services.user_settings import SettingDefaults, UserSettingsService
@@ -70,6 +71,7 @@ class Services:
     signals: SignalService
     watchlist: WatchlistService
     user_settings: UserSettingsService
+    signal_board: SignalBoard
 
     def handler_dependencies(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -175,7 +177,8 @@ def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, 
                     signals=signals, watchlist=WatchlistService(exchange),
                     user_settings=UserSettingsService(SettingDefaults(
                         language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE,
-                        daily_alert_time=settings.DAILY_ALERT_TIME)))
+                        daily_alert_time=settings.DAILY_ALERT_TIME)),
+                    signal_board=SignalBoard(exchange.mode))
 
 
 async def build_application(settings: Settings, *, exchange: Exchange | None = None) -> Application:

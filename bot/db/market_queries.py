@@ -1,14 +1,13 @@
 """Queries behind the market views (/watchlist, /signals, /analyze, /settings and the Mini App's
 watchlist): the watchlist's rows, the newest decision per coin, the user's settings.
 
-"The newest row per coin" is one query whatever the watchlist's size: a correlated subquery
-picks each coin's highest id (rows are only ever appended, so the highest id is the newest) and
-rides the symbol index, instead of a GROUP BY over the whole, ever-growing table.
+"The newest row per coin" costs two queries whatever the watchlist's size: a correlated subquery
+picks each coin's highest id (rows are only ever appended, so the highest id is the newest) riding
+the symbol index, instead of a GROUP BY over the whole, ever-growing table; then the rows by id.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 from bot.db.models import AutoOrderDecision, IndicatorSnapshot, OrderRecord, SignalRecord, User, WatchlistEntry
 
 OPEN_ORDER_STATUSES = ("NEW", "PENDING", "ACTIVE")
-_SAFE = re.compile(r"[A-Za-z0-9_.\-]{1,32}")
 
 
 class WatchlistRepository:
@@ -62,22 +60,31 @@ class MarketViewRepository:
 
 
 async def _newest(model: Any, table: str, symbols: Iterable[str], *, mode: str | None = None) -> list[Any]:
-    # Values go into the statement as literals (Model.raw takes no parameters), so only names made
-    # of the characters symbols and modes use are let in at all.
-    wanted = sorted({s for s in symbols if _SAFE.fullmatch(s)})
-    if mode is not None and not _SAFE.fullmatch(mode):
-        raise ValueError(f"not a mode: {mode!r}")
+    wanted = sorted(set(symbols))
     if not wanted:
         return []
-    rows: list[Any] = []
+    connection = model._meta.db
+    # Parameters in the connection's own style: `?` for SQLite, `$n` for asyncpg.
+    numbered = connection.capabilities.dialect == "postgres"
+    ids: list[int] = []
     # SQLite allows at most 500 terms in a compound SELECT (the UNION ALL below).
     for start in range(0, len(wanted), 500):
-        symbols_table = " UNION ALL ".join(f"SELECT '{s}' AS symbol" for s in wanted[start:start + 500])
-        mode_filter = f" AND x.mode = '{mode}'" if mode is not None else ""
-        rows += await model.raw(
-            f"SELECT * FROM {table} WHERE id IN (SELECT (SELECT MAX(x.id) FROM {table} x "
-            f"WHERE x.symbol = s.symbol{mode_filter}) FROM ({symbols_table}) s)")
-    return rows
+        # The mode's mark comes first in the statement, so it comes first in `values` (SQLite's `?`
+        # are taken in the order they appear).
+        values: list[str] = [*([mode] if mode is not None else []), *wanted[start:start + 500]]
+        first = 1 if mode is None else 2
+
+        def mark(position: int, numbered: bool = numbered) -> str:
+            return f"${position}" if numbered else "?"
+
+        mode_filter = f" AND x.mode = {mark(1)}" if mode is not None else ""
+        symbols_table = " UNION ALL ".join(f"SELECT CAST({mark(p)} AS VARCHAR(32)) AS symbol"
+                                           for p in range(first, len(values) + 1))
+        _, rows = await connection.execute_query(
+            f"SELECT (SELECT MAX(x.id) FROM {table} x WHERE x.symbol = s.symbol{mode_filter}) AS newest "
+            f"FROM ({symbols_table}) s", values)
+        ids += [row["newest"] for row in rows if row["newest"] is not None]
+    return list(await model.filter(id__in=ids)) if ids else []
 
 
 class UserSettingsRepository:
