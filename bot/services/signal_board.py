@@ -14,8 +14,13 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from bot.db.market_queries import MarketViewRepository, WatchlistRepository
 from bot.db.models import AutoOrderDecision, IndicatorSnapshot, SignalRecord, WatchlistEntry
+from bot.db.repositories import (
+    AutoOrderDecisionRepository,
+    IndicatorRepository,
+    SignalRepository,
+    WatchlistRepository,
+)
 
 # Actionable decisions first; coins with no decision yet last.
 DECISION_ORDER = {"BUY": 0, "SELL": 1, "WAIT": 2, None: 3}
@@ -81,15 +86,15 @@ def _decimals(values: dict[str, str]) -> dict[str, Decimal]:
 
 
 class SignalBoard:
-    def __init__(self, mode: str, watchlist: WatchlistRepository | None = None,
-                 views: MarketViewRepository | None = None) -> None:
-        self.mode = mode
-        self.watchlist = watchlist or WatchlistRepository()
-        self.views = views or MarketViewRepository()
+    def __init__(self, mode: str) -> None:
+        self.watchlist = WatchlistRepository()
+        self.signals = SignalRepository()
+        self.snapshots = IndicatorRepository()
+        self.auto_orders = AutoOrderDecisionRepository(mode)
 
     async def page(self, wanted: SignalFilter = SignalFilter.ALL, page: int = 0, size: int = 8) -> SignalBoardPage:
         entries = await self.watchlist.all()
-        latest = await self.views.latest_signals(e.symbol for e in entries)
+        latest = await self.signals.latest(e.symbol for e in entries)
         chosen = {
             SignalFilter.ALL: entries,
             SignalFilter.BUY: [e for e in entries if e.symbol in latest and latest[e.symbol].decision == "BUY"],
@@ -102,9 +107,9 @@ class SignalBoard:
         page = min(max(page, 0), pages - 1)
         shown = rows[page * size:(page + 1) * size]
         symbols = [e.symbol for e in shown]
-        snapshots = await self.views.latest_snapshots(symbols)
+        snapshots = await self.snapshots.latest(symbols)
         traded = [e.symbol for e in shown if e.trade_enabled]
-        decisions = await self.views.latest_auto_decisions(traded, self.mode) if traded else {}
+        decisions = await self.auto_orders.latest(traded) if traded else {}
         items = [self._coin(e, latest.get(e.symbol), snapshots.get(e.symbol), decisions.get(e.symbol))
                  for e in shown]
         return SignalBoardPage(wanted, items, page, pages, counts)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.db.market_queries import UserSettingsRepository
 from bot.db.models import User
+from bot.db.repositories import UserRepository
 from bot.domain.input_rules import Invalid, NumberField, parse_number, parse_time_of_day, parse_timezone
 
 LANGUAGES = ("es", "en")
@@ -38,9 +38,9 @@ class UserSettings:
 
 
 class UserSettingsService:
-    def __init__(self, defaults: SettingDefaults, repository: UserSettingsRepository | None = None) -> None:
+    def __init__(self, defaults: SettingDefaults, repository: UserRepository | None = None) -> None:
         self.defaults = defaults
-        self.repository = repository or UserSettingsRepository()
+        self.repository = repository or UserRepository()
 
     async def get(self, telegram_id: int) -> UserSettings:
         return self._of(telegram_id, await self.repository.get(telegram_id))

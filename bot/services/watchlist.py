@@ -17,8 +17,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot.db.market_queries import WatchlistRepository
 from bot.db.models import WatchlistEntry
+from bot.db.repositories import WatchlistRepository
 from bot.domain.input_rules import Invalid, NumberField, parse_flag, parse_number
 from bot.domain.instrument import Instrument
 from bot.exchange.base import Exchange

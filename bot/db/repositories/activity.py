@@ -3,11 +3,13 @@ actions, and the notification outbox."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from bot.db.models import AuditLog, AutoOrderDecision, NotificationOutbox
+from bot.db.repositories.newest import newest_per_symbol
 
 
 class AutoOrderDecisionRepository:
@@ -23,6 +25,10 @@ class AutoOrderDecisionRepository:
         row: AutoOrderDecision | None = await AutoOrderDecision.filter(
             symbol=symbol, allowed=True, mode=self.mode).order_by("-decided_at", "-id").first()
         return row
+
+    async def latest(self, symbols: Iterable[str]) -> dict[str, AutoOrderDecision]:
+        """The newest decision (placed or refused) of each coin, in this mode."""
+        return {r.symbol: r for r in await newest_per_symbol(AutoOrderDecision, symbols, mode=self.mode)}
 
     async def record(self, *, symbol: str, allowed: bool, price: Decimal | None, decided_at: datetime,
                      rule: str | None = None, detail: str = "", client_oid: str | None = None) -> AutoOrderDecision:
