@@ -4,7 +4,7 @@ STAMP     := $(VENV)/.installed
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint typecheck unit services-tests locales simulator clean
+.PHONY: install run test lint typecheck unit services-tests locales locales-update simulator clean
 
 install: $(STAMP)
 
@@ -14,9 +14,18 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# Catalogs: `make locales` compiles them (run, tests); `make locales-update` extracts every marked
+# string into locales/messages.pot and merges it into the es and en catalogs, whose new entries you
+# then translate (tests/locales/test_catalogs.py fails on any entry left untranslated).
+BABEL_KEYWORDS := -k __ -k N_
 locales: install
 	@if ls locales/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(VENV)/bin/pybabel compile -d locales -D messages >/dev/null; fi
+
+locales-update: install
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location -o locales/messages.pot .
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel compile -d locales -D messages
 
 run: install locales
 	$(PY) -m bot run

@@ -23,7 +23,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.db.config import connection_label
-from bot.db.repositories import OrderRepository
+from bot.db.repositories import OcoGroupRepository, OrderRepository
 from bot.domain.strategy import StrategyParams
 from bot.exchange.base import Exchange
 from bot.exchange.factory import build_exchange
@@ -31,6 +31,7 @@ from bot.jobs.registry import job_definitions
 from bot.jobs.scheduler import JobScheduler
 from bot.jobs.sync_job import make_sync_job
 from bot.sandbox import SandboxHandle
+from bot.services.alerts import AlertsService
 from bot.services.audited_exchange import AuditedExchange
 from bot.services.auto_orders import AutoOrderService
 from bot.services.events import EventBus
@@ -38,11 +39,8 @@ from bot.services.locks import JobLock, LocalJobLock, RedisJobLock
 from bot.services.oco_health import OcoHealthService
 from bot.services.portfolio import PortfolioService
 from bot.services.protection import ProtectionService
-from bot.services.signal_board import SignalBoard
 from bot.services.signals import SignalService
 from bot.services.sync import SyncService
-from bot.services.user_settings import SettingDefaults, UserSettingsService
-from bot.services.watchlist import WatchlistService
 from bot.settings import Settings
 from bot.telegram.notifier import Notifier
 from webapp.app import build_web_app
@@ -69,9 +67,7 @@ class Services:
     portfolio: PortfolioService
     oco_health: OcoHealthService
     signals: SignalService
-    watchlist: WatchlistService
-    user_settings: UserSettingsService
-    signal_board: SignalBoard
+    alerts: AlertsService
 
     def handler_dependencies(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -174,11 +170,7 @@ def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, 
     signals = SignalService(exchange, events, strategy, auto_orders=AutoOrderService(exchange, events))
     return Services(exchange=exchange, events=events, orders=orders, sync=sync, protection=protection,
                     portfolio=PortfolioService(exchange.mode), oco_health=OcoHealthService(exchange.mode),
-                    signals=signals, watchlist=WatchlistService(exchange),
-                    user_settings=UserSettingsService(SettingDefaults(
-                        language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE,
-                        daily_alert_time=settings.DAILY_ALERT_TIME)),
-                    signal_board=SignalBoard(exchange.mode))
+                    signals=signals, alerts=AlertsService(default_timezone=settings.TIMEZONE))
 
 
 async def build_application(settings: Settings, *, exchange: Exchange | None = None) -> Application:
@@ -233,7 +225,8 @@ async def build_telegram(settings: Settings, services: Services, redis: Redis | 
     dispatcher = build_dispatcher(settings, services=services.handler_dependencies(),
                                   storage=fsm_storage(settings, redis))
     notifier = Notifier(bot, services.events, build_i18n(settings.DEFAULT_LANGUAGE), settings.TELEGRAM_ALLOWED_USERS,
-                        settings.DEFAULT_LANGUAGE)
+                        settings.DEFAULT_LANGUAGE, default_timezone=settings.TIMEZONE,
+                        groups=OcoGroupRepository(services.orders.mode, services.orders.account))
     closers.append(notifier.close)
     return Telegram(bot=bot, dispatcher=dispatcher, notifier=notifier, sandbox=sandbox)
 

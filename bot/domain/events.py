@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.domain.orders import Side
+from bot.domain.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class ProtectionPlaced(Event):
     stop_loss_price: Decimal
     take_profit_price: Decimal
     native_oco: bool
+    # What exists may be less than was wanted; then one event tells both (never "placed" then "failed").
+    wanted_quantity: Decimal | None = None     # what the buy needed protected (None: `quantity`)
+    take_profit_placed: bool = True            # False: only the stop-loss stands (two linked legs)
+    problem: Reason | None = None              # why the take-profit or the rest of the quantity is missing
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ class OcoLegDone(Event):
     exit_price: Decimal
     pnl: Decimal               # in quote currency, fees included when known
     sibling_canceled: bool
+    sibling_problem: Reason | None = None      # why the other leg is still open (it is retried)
+    sibling_placed: bool = True                # False: the other leg never existed (it was refused)
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ class SignalChanged(Event):
     decision: str              # "BUY" | "SELL" | "WAIT"
     price: Decimal
     reasons: tuple[str, ...]
+    explained: tuple[Reason, ...] = ()              # the reasons, for each reader's language
+    indicators: tuple[tuple[str, str], ...] = ()    # name -> plain decimal, as the decision saw them
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,9 @@ class AutoOrderRefused(Event):
     symbol: str
     rule: str
     detail: str
+    args: tuple[tuple[str, str], ...] = ()          # the rule's template values (bot.domain.reasons)
+    price: Decimal | None = None                    # the signal's price
+    explained: tuple[Reason, ...] = ()              # why the signal said BUY
 
 
 @dataclass(frozen=True)
@@ -105,3 +117,6 @@ class AutoOrderPlaced(Event):
     client_oid: str
     quantity: Decimal
     price: Decimal
+    stop_loss_price: Decimal | None = None          # sent with the buy (OTOCO): protected from the fill
+    take_profit_price: Decimal | None = None
+    explained: tuple[Reason, ...] = ()              # why the signal said BUY

@@ -7,12 +7,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.domain.money import plain
+from bot.domain.reasons import Reason
 
 
 @dataclass(frozen=True)
 class Refusal:
     rule: str        # "trade_disabled", "max_open_per_symbol", "min_price_move", "duplicate_price", ...
-    detail: str
+    detail: str      # English, for logs and the stored decision
+    args: tuple[tuple[str, str], ...] = ()     # the values of the rule's template (bot.domain.reasons)
+
+    @classmethod
+    def of(cls, rule: str, **args: object) -> Refusal:
+        """The refusal worded by its rule's template, with the values each reader's language needs."""
+        reason = Reason.of(rule, **args)
+        return cls(rule, reason.text, reason.args)
 
 
 @dataclass(frozen=True)
@@ -35,20 +43,20 @@ class OrderCandidate:
 
 def check_trade_flag(c: OrderCandidate, limits: RuleLimits) -> Refusal | None:
     if not c.trade_enabled:
-        return Refusal("trade_disabled", f"Trade is NO for {c.symbol}")
+        return Refusal.of("trade_disabled", symbol=c.symbol)
     return None
 
 
 def check_max_open(c: OrderCandidate, limits: RuleLimits) -> Refusal | None:
     if len(c.open_buy_prices) >= limits.max_open_per_symbol:
-        return Refusal("max_open_per_symbol",
-                       f"{len(c.open_buy_prices)} open buy orders on {c.symbol} (limit {limits.max_open_per_symbol})")
+        return Refusal.of("max_open_per_symbol", count=len(c.open_buy_prices), symbol=c.symbol,
+                          limit=limits.max_open_per_symbol)
     return None
 
 
 def check_duplicate_price(c: OrderCandidate, limits: RuleLimits) -> Refusal | None:
     if c.price in c.open_buy_prices:
-        return Refusal("duplicate_price", f"an open buy on {c.symbol} is already at {plain(c.price)}")
+        return Refusal.of("duplicate_price", symbol=c.symbol, price=plain(c.price))
     return None
 
 
@@ -57,16 +65,14 @@ def check_price_move(c: OrderCandidate, limits: RuleLimits) -> Refusal | None:
         return None
     move = abs(c.price - c.last_order_price) / c.last_order_price * 100
     if move < limits.min_price_move_percent:
-        return Refusal("min_price_move",
-                       f"price moved {plain(move.quantize(Decimal('0.01')))} % since the last order at "
-                       f"{plain(c.last_order_price)} (needs {plain(limits.min_price_move_percent)} %)")
+        return Refusal.of("min_price_move", move=plain(move.quantize(Decimal("0.01"))),
+                          last=plain(c.last_order_price), needed=plain(limits.min_price_move_percent))
     return None
 
 
 def check_balance(c: OrderCandidate, limits: RuleLimits) -> Refusal | None:
     if c.free_quote < c.cost:
-        return Refusal("insufficient_balance",
-                       f"needs {plain(c.cost)} {c.quote}, free {plain(c.free_quote)} {c.quote}")
+        return Refusal.of("insufficient_balance", needed=plain(c.cost), free=plain(c.free_quote), quote=c.quote)
     return None
 
 

@@ -1,6 +1,8 @@
-"""Why protection could not be (fully) placed, as a key and its values, so every user reads it in
-their own language. The English templates double as the gettext message ids (the notifier
-translates them); `text` is the English rendering kept in logs and in the database."""
+"""Why something happened (a protection not fully placed, a signal, an automatic order refused),
+as a key and its values, so every user reads it in their own language. The English templates
+double as the gettext message ids (the notifier translates them); `text` is the English rendering
+kept in logs and in the database. Numbers in the values are plain decimal strings, so a reader's
+locale can format them."""
 
 from __future__ import annotations
 
@@ -30,6 +32,26 @@ TEMPLATES: dict[str, str] = {
                                "it is retried at the next sync"),
     "stop_loss_not_reduced": N_("the stop-loss could not be reduced to {quantity}: {exchange}"),
     "take_profit_not_reduced": N_("the take-profit could not be reduced to {quantity}: {exchange}"),
+    # Why the strategy decided (bot.domain.strategy).
+    "indicators_unavailable": N_("indicators unavailable"),
+    "rsi_above": N_("RSI {rsi} > {limit}"),
+    "rsi_below": N_("RSI {rsi} < {limit}"),
+    "rsi_between": N_("RSI {rsi} between {low} and {high}"),
+    "price_above_ema50": N_("price above EMA50 ({ema})"),
+    "price_below_ema50": N_("price below EMA50 ({ema})"),
+    "price_above_ema200": N_("price above EMA200 ({ema})"),
+    "price_below_ema200": N_("price below EMA200 ({ema})"),
+    "low_volume": N_("volume {ratio}× its 20-candle average < {minimum}×"),
+    "too_close_to_last_buy": N_("only {move} % away from the last BUY at {reference} (needs {needed} %)"),
+    # Why an automatic order was not placed (bot.domain.order_rules, bot.services.auto_orders).
+    "trade_disabled": N_("Trade is NO for {symbol}"),
+    "max_open_per_symbol": N_("{count} open buy orders on {symbol} (limit {limit})"),
+    "duplicate_price": N_("an open buy on {symbol} is already at {price}"),
+    "min_price_move": N_("price moved {move} % after the last order at {last} (needs {needed} %)"),
+    "insufficient_balance": N_("needs {needed} {quote}, free {free} {quote}"),
+    "amount_too_small": N_("{amount} buys less than one quantity step"),
+    "exchange_refused": N_("the exchange refused the order: {exchange}"),
+    "exchange_unavailable": N_("the exchange did not answer: {error}"),
 }
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.domain.money import plain
+from bot.domain.reasons import Reason
 
 
 class Decision(StrEnum):
@@ -36,8 +37,9 @@ class TrackedState:
 @dataclass(frozen=True)
 class Verdict:
     decision: Decision
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]                 # English, as stored with the signal
     state: TrackedState
+    explained: tuple[Reason, ...] = ()       # the same reasons as keys and values, for each reader's language
 
     @property
     def changed(self) -> bool:
@@ -55,36 +57,42 @@ def decide(values: dict[str, Decimal], price: Decimal, state: TrackedState, para
     rsi, ema50, ema200 = values.get("rsi"), values.get("ema50"), values.get("ema200")
     volume_ratio = values.get("volume_ratio")
     if rsi is None or ema50 is None:
-        return Verdict(Decision.WAIT, ("indicators unavailable",), state)
+        return _wait([Reason.of("indicators_unavailable")], state)
 
     if rsi > params.rsi_sell:
-        reasons = [f"RSI {_fmt(rsi)} > {_fmt(params.rsi_sell)}"]
+        reasons = [Reason.of("rsi_above", rsi=_fmt(rsi), limit=_fmt(params.rsi_sell))]
         if price < ema50:
-            reasons.append(f"price below EMA50 ({_fmt(ema50)})")
+            reasons.append(Reason.of("price_below_ema50", ema=_fmt(ema50)))
         return _verdict(Decision.SELL, reasons, replace(state, last_signal=Decision.SELL), state)
 
     if rsi < params.rsi_buy:
-        reasons = [f"RSI {_fmt(rsi)} < {_fmt(params.rsi_buy)}"]
+        reasons = [Reason.of("rsi_below", rsi=_fmt(rsi), limit=_fmt(params.rsi_buy))]
         if ema200 is not None:
-            reasons.append(f"price {'above' if price >= ema200 else 'below'} EMA200 ({_fmt(ema200)})")
+            side = "above" if price >= ema200 else "below"
+            reasons.append(Reason.of(f"price_{side}_ema200", ema=_fmt(ema200)))
         if volume_ratio is not None and volume_ratio < params.min_volume_ratio:
-            reasons.append(f"volume {_fmt(volume_ratio)}× its 20-candle average < {_fmt(params.min_volume_ratio)}×")
-            return Verdict(Decision.WAIT, tuple(reasons), state)
+            reasons.append(Reason.of("low_volume", ratio=_fmt(volume_ratio), minimum=_fmt(params.min_volume_ratio)))
+            return _wait(reasons, state)
         if state.reference_price is not None and state.last_signal is Decision.BUY:
             move = abs(price - state.reference_price) / state.reference_price * 100
             if move < params.rebuy_move_percent:
-                reasons.append(f"only {_fmt(move)} % from the last BUY at {plain(state.reference_price)} "
-                               f"(needs {_fmt(params.rebuy_move_percent)} %)")
-                return Verdict(Decision.WAIT, tuple(reasons), state)
+                reasons.append(Reason.of("too_close_to_last_buy", move=_fmt(move),
+                                         reference=plain(state.reference_price),
+                                         needed=_fmt(params.rebuy_move_percent)))
+                return _wait(reasons, state)
         new_state = TrackedState(reference_price=price, last_signal=Decision.BUY)
         return _verdict(Decision.BUY, reasons, new_state, state)
 
-    reasons = [f"RSI {_fmt(rsi)} between {_fmt(params.rsi_buy)} and {_fmt(params.rsi_sell)}",
-               f"price {'above' if price >= ema50 else 'below'} EMA50 ({_fmt(ema50)})"]
-    return Verdict(Decision.WAIT, tuple(reasons), state)
+    side = "above" if price >= ema50 else "below"
+    return _wait([Reason.of("rsi_between", rsi=_fmt(rsi), low=_fmt(params.rsi_buy), high=_fmt(params.rsi_sell)),
+                  Reason.of(f"price_{side}_ema50", ema=_fmt(ema50))], state)
 
 
-def _verdict(decision: Decision, reasons: list[str], new: TrackedState, old: TrackedState) -> Verdict:
+def _wait(reasons: list[Reason], state: TrackedState) -> Verdict:
+    return Verdict(Decision.WAIT, tuple(r.text for r in reasons), state, tuple(reasons))
+
+
+def _verdict(decision: Decision, reasons: list[Reason], new: TrackedState, old: TrackedState) -> Verdict:
     rebuy = decision is Decision.BUY and new.reference_price != old.reference_price
     was_new = old.last_signal is not decision or rebuy
-    return Verdict(decision, tuple(reasons), new, _was_new=was_new)
+    return Verdict(decision, tuple(r.text for r in reasons), new, tuple(reasons), _was_new=was_new)

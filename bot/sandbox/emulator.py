@@ -25,6 +25,26 @@ BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Cryptobot", "username":
 class RecordedCall:
     method: str
     params: dict[str, Any]
+    at: float = 0.0                 # monotonic time it arrived
+    outcome: str = "ok"             # ok | injected (a planned fault) | flood (the limits below) | error
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    """Telegram's flood control for sending: about one message a second per chat and thirty a second
+    in all. A send beyond them is answered 429 with retry_after, as Telegram does, and recorded as
+    the bot's own fault (`outcome="flood"`). `slack` absorbs loopback jitter between two sends that
+    the bot paced exactly."""
+    per_chat_interval: float = 1.0
+    global_per_second: int = 30
+    retry_after: int = 1
+    slack: float = 0.05
+
+
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup"})
+# A planned fault: (HTTP code, description, retry_after or None), or None to answer normally.
+Fault = tuple[int, str, int | None]
+FaultPlan = Callable[[str, dict[str, Any]], Fault | None]
 
 
 @dataclass
@@ -35,6 +55,10 @@ class BotApiEmulator:
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     listeners: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
     fail_next: dict[str, tuple[int, str, int | None]] = field(default_factory=dict)
+    fault_plan: FaultPlan | None = None          # asked on every call after fail_next (chaos tests, bench)
+    flood_limits: FloodLimits | None = None      # None: no flood control (the default)
+    _sends: dict[int, list[float]] = field(default_factory=dict)
+    _all_sends: list[float] = field(default_factory=list)
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     _changed: asyncio.Condition | None = None
@@ -71,8 +95,13 @@ class BotApiEmulator:
     def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
         return [m for m in self.transcript.get(chat_id, []) if m.get("from") == "bot"]
 
-    def calls_of(self, method: str) -> list[RecordedCall]:
-        return [c for c in self.calls if c.method == method]
+    def calls_of(self, method: str, *, outcome: str | None = "ok") -> list[RecordedCall]:
+        """Calls of `method` that got this outcome (answered normally by default; None: all)."""
+        return [c for c in self.calls if c.method == method and (outcome is None or c.outcome == outcome)]
+
+    def flooded(self) -> list[RecordedCall]:
+        """Sends refused because the bot itself went beyond the flood limits."""
+        return [c for c in self.calls if c.outcome == "flood"]
 
     async def wait_for_call(self, method: str, *, count: int = 1, timeout: float = 10,
                             where: Callable[[RecordedCall], bool] | None = None) -> RecordedCall:
@@ -101,8 +130,16 @@ class BotApiEmulator:
         params: dict[str, Any] = {}
         for key, value in form.items():
             params[key] = value if isinstance(value, str) else getattr(value, "filename", "file")
-        await self._record(method, params)
+        call = await self._record(method, params)
         failure = self.fail_next.pop(method, None)
+        if failure is None and self.fault_plan is not None:
+            failure = self.fault_plan(method, params)
+        if failure is not None:
+            call.outcome = "injected"
+        elif method in SEND_METHODS and self._flooding(params, call.at):
+            call.outcome = "flood"
+            retry = self.flood_limits.retry_after if self.flood_limits else 1
+            failure = (429, f"Too Many Requests: retry after {retry}", retry)
         if failure is not None:
             code, description, retry_after = failure
             body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
@@ -116,15 +153,33 @@ class BotApiEmulator:
         try:
             result = await handler(params)
         except ValueError as exc:
+            call.outcome = "error"
             return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"},
                                      status=400)
         return web.json_response({"ok": True, "result": result})
 
-    async def _record(self, method: str, params: dict[str, Any]) -> None:
+    async def _record(self, method: str, params: dict[str, Any]) -> RecordedCall:
         condition = self._condition()
         async with condition:
-            self.calls.append(RecordedCall(method, params))
+            call = RecordedCall(method, params, time.monotonic())
+            self.calls.append(call)
             condition.notify_all()
+        return call
+
+    def _flooding(self, params: dict[str, Any], at: float) -> bool:
+        """True when this send goes beyond the flood limits; a send that passes is counted."""
+        limits = self.flood_limits
+        if limits is None or "chat_id" not in params:
+            return False
+        chat = self._sends.setdefault(int(params["chat_id"]), [])
+        if chat and at - chat[-1] < limits.per_chat_interval - limits.slack:
+            return True
+        recent = [t for t in self._all_sends if at - t < 1.0 - limits.slack]
+        if len(recent) >= limits.global_per_second:
+            return True
+        chat.append(at)
+        self._all_sends[:] = [*recent, at]
+        return False
 
     def _condition(self) -> asyncio.Condition:
         if self._changed is None:

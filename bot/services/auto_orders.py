@@ -19,6 +19,7 @@ from bot.domain.instrument import Instrument
 from bot.domain.money import ZERO, percent_of, plain
 from bot.domain.order_rules import OrderCandidate, Refusal, RuleLimits, first_refusal
 from bot.domain.orders import Order, OrderType, Side, make_client_oid
+from bot.domain.reasons import Reason
 from bot.exchange.base import Exchange, OrderRequest, OtocoRequest
 from bot.exchange.errors import ExchangeError, NativeOcoUnavailable, OrderRejectedError
 from bot.services.events import EventBus
@@ -49,7 +50,7 @@ def plan_buy(instrument: Instrument, price: Decimal, amount: Decimal, *, trade_e
         free_quote=free_quote, quote=instrument.quote)
     refusal = first_refusal(candidate, limits)
     if refusal is None and quantity <= 0:
-        refusal = Refusal("amount_too_small", f"{plain(amount)} buys less than one quantity step")
+        refusal = Refusal.of("amount_too_small", amount=plain(amount))
     if refusal is not None:
         return refusal
     return BuyPlan(limit_price, quantity, limit_price - percent_of(limit_price, stop_loss_percent),
@@ -66,9 +67,11 @@ class AutoOrderService:
     def __post_init__(self) -> None:
         self.decisions = AutoOrderDecisionRepository(self.exchange.mode)
 
-    async def consider(self, entry: WatchlistEntry, price: Decimal, signal_time: datetime) -> AutoOrderDecision:
+    async def consider(self, entry: WatchlistEntry, price: Decimal, signal_time: datetime, *,
+                       explained: tuple[Reason, ...] = ()) -> AutoOrderDecision:
         """Place a buy for this BUY signal, or store and publish why not. The same signal (a replay
-        after a restart) returns its first decision: it never places, or announces, twice."""
+        after a restart) returns its first decision: it never places, or announces, twice.
+        `explained`: why the signal said BUY, told with what the buy did."""
         client_oid = make_client_oid("auto", self.exchange.mode, entry.symbol, signal_time.isoformat())
         earlier = await self.decisions.placed_for(client_oid)
         if earlier is not None:
@@ -87,17 +90,20 @@ class AutoOrderService:
                         stop_loss_percent=Decimal(str(entry.stop_loss_percent)),
                         take_profit_percent=Decimal(str(entry.take_profit_percent)))
         if isinstance(plan, Refusal):
-            return await self._refuse(entry.symbol, instrument.round_price(price, Side.BUY), plan)
+            return await self._refuse(entry.symbol, instrument.round_price(price, Side.BUY), plan, explained)
         limit_price, quantity, stop, take = plan.price, plan.quantity, plan.stop_loss, plan.take_profit
 
         request = OrderRequest(entry.symbol, Side.BUY, OrderType.LIMIT, client_oid, quantity=quantity,
                                price=limit_price)
+        sent_stop: Decimal | None = None      # the levels that went with the buy, if it went as an OTOCO
+        sent_take: Decimal | None = None
         try:
             try:
                 await self.exchange.create_otoco(OtocoRequest(
                     request, stop_loss_trigger=stop, take_profit_price=take,
                     stop_loss_client_oid=make_client_oid(client_oid, "sl"),
                     take_profit_client_oid=make_client_oid(client_oid, "tp")))
+                sent_stop, sent_take = instrument.round_price(stop, Side.SELL), instrument.round_price(take, Side.SELL)
             except (OrderRejectedError, NativeOcoUnavailable) as exc:
                 if not isinstance(exc, NativeOcoUnavailable) and exc.code not in {"218", "140001", "40002"}:
                     raise
@@ -107,7 +113,8 @@ class AutoOrderService:
             # Refused, or an outcome the adapter could not settle: ask the exchange before calling it
             # refused, since an order that landed must count for the next signal's rules.
             if await self._landed(client_oid) is None:
-                return await self._refuse(entry.symbol, limit_price, Refusal("exchange_refused", str(exc)))
+                return await self._refuse(entry.symbol, limit_price, Refusal.of("exchange_refused", exchange=str(exc)),
+                                          explained)
             log.warning("buy %s for %s landed despite %s", client_oid, entry.symbol, exc.reason)
         decision = await self.decisions.record(symbol=entry.symbol, allowed=True, price=limit_price,
                                                client_oid=client_oid, detail=f"buy {quantity} at {limit_price}",
@@ -115,7 +122,8 @@ class AutoOrderService:
         placed = await self.exchange.order_detail(client_oid=client_oid)
         await self.events.publish(AutoOrderPlaced(symbol=entry.symbol, order_id=placed.order_id if placed else "",
                                                   client_oid=client_oid, quantity=quantity, price=limit_price,
-                                                  mode=self.exchange.mode))
+                                                  stop_loss_price=sent_stop, take_profit_price=sent_take,
+                                                  explained=explained, mode=self.exchange.mode))
         return decision
 
     async def _landed(self, client_oid: str) -> Order | None:
@@ -124,14 +132,18 @@ class AutoOrderService:
         except ExchangeError:
             return None
 
-    async def record_failure(self, symbol: str, price: Decimal, exc: Exception) -> AutoOrderDecision:
+    async def record_failure(self, symbol: str, price: Decimal, exc: Exception, *,
+                             explained: tuple[Reason, ...] = ()) -> AutoOrderDecision:
         """A BUY signal that could not even be considered (the exchange did not answer): stored and
         published like a refusal, so it is never silent."""
-        return await self._refuse(symbol, price, Refusal("exchange_unavailable", f"{type(exc).__name__}: {exc}"))
+        refusal = Refusal.of("exchange_unavailable", error=f"{type(exc).__name__}: {exc}")
+        return await self._refuse(symbol, price, refusal, explained)
 
-    async def _refuse(self, symbol: str, price: Decimal, refusal: Refusal) -> AutoOrderDecision:
+    async def _refuse(self, symbol: str, price: Decimal, refusal: Refusal,
+                      explained: tuple[Reason, ...] = ()) -> AutoOrderDecision:
         decision = await self.decisions.record(symbol=symbol, allowed=False, rule=refusal.rule,
                                                detail=refusal.detail, price=price, decided_at=self.clock())
         await self.events.publish(AutoOrderRefused(symbol=symbol, rule=refusal.rule, detail=refusal.detail,
+                                                   args=refusal.args, price=price, explained=explained,
                                                    mode=self.exchange.mode))
         return decision

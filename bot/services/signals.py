@@ -121,16 +121,19 @@ class SignalService:
             if decided is None or not decided.changed:
                 continue
             price = prices[entry.symbol]
-            if entry.alert_enabled and not entry.trade_enabled:
-                await self.events.publish(SignalChanged(symbol=entry.symbol, decision=decided.decision.value,
-                                                        price=price, reasons=decided.reasons,
-                                                        mode=self.exchange.mode))
-            if decided.decision is Decision.BUY and entry.trade_enabled and self.auto_orders is not None:
+            automatic = decided.decision is Decision.BUY and entry.trade_enabled and self.auto_orders is not None
+            if entry.alert_enabled and not automatic:
+                # A Trade=YES coin's BUY is told once, by what its automatic buy did (with the reasons).
+                await self.events.publish(SignalChanged(
+                    symbol=entry.symbol, decision=decided.decision.value, price=price, reasons=decided.reasons,
+                    explained=decided.explained, indicators=tuple(sorted(snapshots[entry.symbol].values.items())),
+                    mode=self.exchange.mode))
+            if automatic and self.auto_orders is not None:
                 try:
-                    await self.auto_orders.consider(entry, price, self.clock())
+                    await self.auto_orders.consider(entry, price, self.clock(), explained=decided.explained)
                 except Exception as exc:     # one coin's exchange trouble never costs the others their signal
                     log.warning("automatic order for %s not considered: %s", entry.symbol, exc)
-                    await self.auto_orders.record_failure(entry.symbol, price, exc)
+                    await self.auto_orders.record_failure(entry.symbol, price, exc, explained=decided.explained)
         return verdicts
 
     async def _prices(self, symbols: list[str]) -> dict[str, Decimal]:

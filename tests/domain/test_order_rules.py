@@ -24,7 +24,7 @@ def test_a_candidate_that_passes_every_rule_is_allowed() -> None:
      "3 open buy orders on ETH_USDT (limit 3)"),
     ({"open_buy_prices": (Decimal(3000),), "last_order_price": Decimal(4000)}, "duplicate_price",
      "an open buy on ETH_USDT is already at 3000"),
-    ({"last_order_price": Decimal(3050)}, "min_price_move", "price moved 1.64 % since the last order at 3050"),
+    ({"last_order_price": Decimal(3050)}, "min_price_move", "price moved 1.64 % after the last order at 3050"),
     ({"free_quote": Decimal(100)}, "insufficient_balance", "needs 100.5 USDT, free 100 USDT"),
 ])
 def test_each_rule_refuses_with_its_reason(change: dict, rule: str, detail: str) -> None:

@@ -34,8 +34,9 @@ class Harness:
         return [e for e in self.events.published if isinstance(e, kind)]
 
 
-def build(exchange: Any, *, hook: StepHook | None = None, mode: str | None = None, **sync_options: Any) -> Harness:
-    events = EventBus()
+def build(exchange: Any, *, hook: StepHook | None = None, mode: str | None = None, events: EventBus | None = None,
+          **sync_options: Any) -> Harness:
+    events = events or EventBus()
     repo = OrderRepository(mode or exchange.mode)
     protection = ProtectionService(exchange, repo, events, step_hook=hook)
     # Two days of back-fill unless a test asks for more: each day is a history request over HTTP.

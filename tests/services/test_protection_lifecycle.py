@@ -111,12 +111,10 @@ async def test_hand_buy_with_sells_locking_part_protects_only_the_free_part(db: 
             quantity=D("0.4"), price=D(150000)))
         await h.sync.run_cycle()
 
-        placed = h.of(ProtectionPlaced)
-        assert len(placed) == 1 and placed[0].quantity == D("0.6")
-        failed = h.of(ProtectionFailed)
-        assert len(failed) == 1
-        assert failed[0].wanted_quantity == D(1) and failed[0].protected_quantity == D("0.6")
-        assert hand_sell.order_id in failed[0].reason
+        placed = h.of(ProtectionPlaced)      # one event: what stands, what is missing and why
+        assert len(placed) == 1 and placed[0].quantity == D("0.6") and placed[0].wanted_quantity == D(1)
+        assert placed[0].problem is not None and hand_sell.order_id in placed[0].problem.text
+        assert not h.of(ProtectionFailed)
         assert "create_order" not in exchange.calls[exchange.calls.index("create_oco") + 1:]   # nothing more sent
 
 
@@ -174,6 +172,7 @@ async def test_linked_legs_where_stops_reserve_keep_the_stop_and_report_the_take
             await h.sync.run_cycle()
         open_sells = [o for o in await exchange.open_orders() if o.side is Side.SELL]
         assert [(o.order_type, o.quantity) for o in open_sells] == [(OrderType.STOP_LOSS, D("0.01"))]
-        failures = h.of(ProtectionFailed)
-        assert len(failures) == 1 and "take-profit was refused" in failures[0].reason
+        [placed] = h.of(ProtectionPlaced)    # one event says the stop-loss stands and the take-profit was refused
+        assert not placed.take_profit_placed and placed.problem is not None
+        assert placed.problem.key == "take_profit_refused" and not h.of(ProtectionFailed)
         assert exchange.exchange_calls("private/advanced/create-order") == 2      # SL, then the TP once

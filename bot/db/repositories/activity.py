@@ -3,13 +3,15 @@ actions, and the notification outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
 from bot.db.models import AuditLog, AutoOrderDecision, NotificationOutbox
-from bot.db.repositories.newest import newest_per_symbol
 
 
 class AutoOrderDecisionRepository:
@@ -25,10 +27,6 @@ class AutoOrderDecisionRepository:
         row: AutoOrderDecision | None = await AutoOrderDecision.filter(
             symbol=symbol, allowed=True, mode=self.mode).order_by("-decided_at", "-id").first()
         return row
-
-    async def latest(self, symbols: Iterable[str]) -> dict[str, AutoOrderDecision]:
-        """The newest decision (placed or refused) of each coin, in this mode."""
-        return {r.symbol: r for r in await newest_per_symbol(AutoOrderDecision, symbols, mode=self.mode)}
 
     async def record(self, *, symbol: str, allowed: bool, price: Decimal | None, decided_at: datetime,
                      rule: str | None = None, detail: str = "", client_oid: str | None = None) -> AutoOrderDecision:
@@ -61,3 +59,28 @@ class OutboxRepository:
 
     async def mark_sent(self, outbox_id: int) -> None:
         await NotificationOutbox.filter(id=outbox_id).update(sent_at=datetime.now(UTC))
+
+    async def add_many(self, rows: Sequence[tuple[str, dict[str, Any]]]) -> list[NotificationOutbox]:
+        """(kind, payload) rows, stored in one transaction, in order, with their ids."""
+        if not rows:
+            return []
+        async with in_transaction():
+            return [await NotificationOutbox.create(kind=kind, payload=payload) for kind, payload in rows]
+
+    async def mark_sent_many(self, outbox_ids: Iterable[int]) -> None:
+        ids = list(outbox_ids)
+        if ids:
+            await NotificationOutbox.filter(id__in=ids).update(sent_at=datetime.now(UTC))
+
+    async def mark_attempt_failed(self, outbox_ids: Iterable[int], error: str) -> None:
+        """One more failed attempt (the row stays pending and is tried again)."""
+        ids = list(outbox_ids)
+        if ids:
+            await NotificationOutbox.filter(id__in=ids).update(attempts=F("attempts") + 1, last_error=error[:255])
+
+    async def mark_given_up(self, outbox_ids: Iterable[int], error: str) -> None:
+        """Telegram refused these for good (the user blocked the bot): done, with the reason kept."""
+        ids = list(outbox_ids)
+        if ids:
+            await NotificationOutbox.filter(id__in=ids).update(
+                sent_at=datetime.now(UTC), attempts=F("attempts") + 1, last_error=f"given up: {error}"[:255])

@@ -16,7 +16,6 @@ from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from bot.db.models import IndicatorSnapshot, SignalRecord, StrategyState
-from bot.db.repositories.newest import newest_per_symbol
 from bot.db.repositories.pagination import Ordering, Page, keyset_page
 
 SIGNALS = Ordering("signals", "decided_at")
@@ -69,10 +68,6 @@ class IndicatorRepository:
 
 
 class SignalRepository:
-    async def latest(self, symbols: Iterable[str]) -> dict[str, SignalRecord]:
-        """The newest decision of each coin (coins never decided on are left out)."""
-        return {r.symbol: r for r in await newest_per_symbol(SignalRecord, symbols)}
-
     async def tracked(self, symbols: Iterable[str]) -> dict[str, TrackedRow]:
         rows = await StrategyState.filter(symbol__in=list(symbols))
         return {r.symbol: TrackedRow(dict(r.state), r.last_decision) for r in rows}
@@ -102,6 +97,15 @@ class SignalRepository:
             if changed:
                 await StrategyState.bulk_update(changed, fields=["state", "last_decision", "updated_at"],
                                                 batch_size=500)
+
+    async def last_alerts(self, symbols: Iterable[str]) -> dict[str, SignalRecord]:
+        """Each coin's newest BUY or SELL decision (what an alert tells), in two queries."""
+        wanted = list(symbols)
+        if not wanted:
+            return {}
+        newest = await SignalRecord.filter(symbol__in=wanted, decision__in=["BUY", "SELL"]) \
+            .annotate(newest=Max("id")).group_by("symbol").values_list("newest", flat=True)
+        return {s.symbol: s for s in await SignalRecord.filter(id__in=list(newest))}
 
     async def page(self, *, symbol: str | None = None, decision: str | None = None,
                    since: datetime | None = None, until: datetime | None = None,

@@ -27,6 +27,15 @@ class UserRepository:
         chosen = {row.telegram_id: row.language for row in await User.filter(telegram_id__in=ids)} if ids else {}
         return {i: chosen.get(i) for i in ids}
 
+    async def many(self, telegram_ids: Iterable[int]) -> dict[int, User]:
+        """The stored users among these ids (an id never seen is absent), in one query."""
+        ids = list(telegram_ids)
+        return {row.telegram_id: row for row in await User.filter(telegram_id__in=ids)} if ids else {}
+
+    async def set_notification_levels(self, telegram_id: int, levels: dict[str, str]) -> User:
+        """Replace the user's per-kind levels (kind -> on | silent | off)."""
+        return await self.update(telegram_id, notification_levels=dict(levels))
+
     async def ensure(self, telegram_id: int) -> User:
         row, _ = await User.get_or_create(telegram_id=telegram_id)
         return row

@@ -81,7 +81,7 @@ class LegReactor:
             return
         if state is GroupState.CLOSED or state.is_final:
             return
-        sibling_canceled = await self._cancel_sibling(group, role)
+        sibling_existed, sibling_problem = await self._cancel_sibling(group, role)
         legs = await self.orders.legs_of(group.id)
         instrument = await self.sender.instrument(group.symbol)
         entry = await self.orders.get(group.entry_exchange_order_id or "")
@@ -95,30 +95,33 @@ class LegReactor:
         group.pnl = trip.pnl
         group.closed_at = datetime.now(UTC)
         await self.groups.save(group)
+        # One message tells the whole end: the fill, the other leg (cancelled, or still open and
+        # why), the result; the exit price as the exchange's tick shows it.
         await self.events.publish(OcoLegDone(
             group_id=group.id, symbol=group.symbol, leg=role.value, quantity=trip.quantity,
-            entry_price=group.entry_price, exit_price=exit_price, pnl=trip.pnl,
-            sibling_canceled=sibling_canceled, mode=self.mode))
+            entry_price=group.entry_price, exit_price=group.exit_price or exit_price, pnl=trip.pnl,
+            sibling_canceled=sibling_problem is None, sibling_problem=sibling_problem,
+            sibling_placed=sibling_existed, mode=self.mode))
 
-    async def _cancel_sibling(self, group: OcoGroupRecord, role: OrderRole) -> bool:
-        """Cancel the other leg (the exchange does it for a native OCO). True when it is gone."""
+    async def _cancel_sibling(self, group: OcoGroupRecord, role: OrderRole) -> tuple[bool, Reason | None]:
+        """Cancel the other leg (the exchange does it for a native OCO). Whether it ever existed
+        (a refused take-profit did not), and why it is still open when it is (the sync retries)."""
         sibling_oid = self._sibling_oid(group, role)
         if sibling_oid is None:
-            return False
+            return False, None
+        known = await self.orders.by_client_oid(sibling_oid) is not None
         if group.native_list_id:
             sibling = await self.sender.lookup(sibling_oid)
             if sibling is None or sibling.status.is_final:
-                return True
+                return known or sibling is not None, None
         try:
             await self.sender.cancel(group.symbol, sibling_oid)
-            return True
+            return True, None
         except OrderNotFound:
-            return True        # already gone: filled, canceled by the exchange's OCO, or by hand
+            return known, None      # already gone: filled, canceled by the exchange's OCO or by hand; or never placed
         except ExchangeError as exc:
             log.error("could not cancel the sibling %s of group %s: %s", sibling_oid, group.id, exc)
-            await publish_failure(self.events, self.mode, group.id, group.symbol, ZERO, ZERO, Reason.of(
-                "sibling_not_canceled", order=sibling_oid, **exchange_args(exc)))
-            return False
+            return True, Reason.of("sibling_not_canceled", order=sibling_oid, **exchange_args(exc))
 
     async def _leg_partly_filled(self, group: OcoGroupRecord, order: Order, role: OrderRole) -> None:
         if group.native_list_id or GroupState(group.state) is not GroupState.ACTIVE:

@@ -296,16 +296,17 @@ class ProtectionPlacer:
             group.failure_reason = extra_failure.text[:255]
         await self.groups.save(group)
         await self._step("recorded")
+        # One event tells what exists and what is missing (a take-profit refused, a quantity not
+        # free), so people read one true story, never "placed" followed by "failed".
+        problem = extra_failure
+        if problem is None and wanted > group.quantity:
+            # After a restart the plan's detailed reason is gone; the numbers still say what happened.
+            problem = planned or await self._partly_protected(group, wanted)
         await self.events.publish(ProtectionPlaced(
             group_id=group.id, symbol=group.symbol, quantity=group.quantity, entry_price=group.entry_price,
             stop_loss_price=group.stop_loss_price, take_profit_price=group.take_profit_price,
-            native_oco=native, mode=self.mode))
-        shortfall = wanted - group.quantity
-        if extra_failure or shortfall > 0:
-            # After a restart the plan's detailed reason is gone; the numbers still say what happened.
-            reason = extra_failure or planned or await self._partly_protected(group, wanted)
-            await self._publish_failure(group.id, group.symbol, wanted,
-                                        group.quantity if not extra_failure else ZERO, reason)
+            native_oco=native, wanted_quantity=max(wanted, group.quantity),
+            take_profit_placed=extra_failure is None, problem=problem, mode=self.mode))
 
     async def _fail(self, group: OcoGroupRecord, wanted: Decimal, reason: Reason) -> ProtectionResult:
         group.state = next_state(GroupState(group.state), GroupEvent.PLACEMENT_FAILED).value
