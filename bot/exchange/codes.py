@@ -67,8 +67,10 @@ CODES: dict[str, V1Code] = _codes(
     C("220", "INVALID_SIDE", 400, InvalidOrder, "invalid side for this order", N_("invalid side for this order"),
       shared=True),
     C("221", "INVALID_TIF", 400, InvalidOrder, "invalid time in force", shared=True),
-    C("229", "INVALID_REF_PRICE", 400, InvalidOrder, "the trigger price is on the wrong side of the market",
-      N_("the trigger price is on the wrong side of the market"), shared=True),
+    # Any invalid trigger price: the wrong side of the market, beyond 200 % of the mark price, ...
+    C("229", "INVALID_REF_PRICE", 400, InvalidOrder,
+      "the trigger price is not valid (on the wrong side of the market, or too far from it)",
+      N_("the trigger price is not valid (on the wrong side of the market, or too far from it)"), shared=True),
     C("306", "INSUFFICIENT_AVAILABLE_BALANCE", 500, InsufficientFunds, "not enough free balance",
       N_("not enough free balance"), shared=True),
     C("308", "INVALID_PRICE", 400, InvalidOrder, "the price is not valid for this instrument (tick or format)",
@@ -90,7 +92,10 @@ CODES: dict[str, V1Code] = _codes(
     C("40401", "NOT_FOUND", 200, OrderNotFound, "no such order", shared=True),
     C("42901", "TOO_MANY_REQUESTS", 429, RateLimited, "too many requests; slowing down",
       N_("too many requests; slowing down"), shared=True),
-    C("43005", "POST_ONLY_REJ", 500, InvalidOrder, "post-only order would have traded at once", shared=True),
+    # A post-only order that would trade is cancelled (also: POST_ONLY without GOOD_TILL_CANCEL).
+    C("43005", "POST_ONLY_REJ", 500, InvalidOrder,
+      "the post-only order would have traded at once, so the exchange cancelled it",
+      N_("the post-only order would have traded at once, so the exchange cancelled it"), shared=True),
     C("140001", "TRIGGER_ORDER_NOT_ALLOWED", 500, TriggerEndpointRequired,
       "trigger orders must go to the advanced order endpoint", shared=True),
     # --- met on the real exchange. The ambiguous ones (the exchange timed out or failed inside) leave

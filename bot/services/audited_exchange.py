@@ -34,7 +34,8 @@ def _plain(value: Any) -> Any:
 
 
 class AuditedExchange:
-    WRITES = ("create_order", "create_trigger_order", "create_oco", "cancel_oco", "create_otoco", "cancel_order")
+    WRITES = ("create_order", "create_trigger_order", "create_oco", "cancel_oco", "create_otoco", "cancel_otoco",
+              "cancel_order")
 
     def __init__(self, inner: Any, *, account: str = "main") -> None:
         self._inner = inner

@@ -65,9 +65,9 @@ async def test_a_trigger_type_on_create_order_answers_140001_and_places_nothing(
     assert sim.engine.get(client_oid="sl-1") is None
     placed = await client.ok("private/advanced/create-order", {
         "instrument_name": "BTC_USDT", "side": "SELL", "type": "STOP_LOSS", "quantity": "0.1",
-        "ref_price": "95000", "client_oid": "sl-1"})
+        "ref_price": "95000", "ref_price_type": "MARK_PRICE", "client_oid": "sl-1"})
     assert placed["client_oid"] == "sl-1"
-    detail = await client.ok("private/get-order-detail", {"client_oid": "sl-1"})
+    detail = await client.ok("private/advanced/get-order-detail", {"client_oid": "sl-1"})
     assert (detail["status"], detail["order_type"], detail["ref_price"]) == ("PENDING", "STOP_LOSS", "95000")
 
 
@@ -91,7 +91,7 @@ async def test_order_validation_answers_the_real_codes(client: V1Client, sim: Si
 async def test_a_trigger_on_the_wrong_side_of_the_market_is_229(client: V1Client) -> None:
     status, body = await client.private("private/advanced/create-order", {
         "instrument_name": "BTC_USDT", "side": "SELL", "type": "STOP_LOSS", "quantity": "0.1",
-        "ref_price": "105000", "client_oid": "sl-up"})
+        "ref_price": "105000", "ref_price_type": "MARK_PRICE", "client_oid": "sl-up"})
     assert (status, body["code"]) == (400, 229)
 
 
@@ -255,31 +255,31 @@ async def test_a_native_oco_cancels_its_other_leg_when_one_fills(client: V1Clien
         {"instrument_name": "BTC_USDT", "side": "SELL", "type": "LIMIT", "price": "103000", "quantity": "0.5",
          "client_oid": "tp"},
         {"instrument_name": "BTC_USDT", "side": "SELL", "type": "STOP_LOSS", "ref_price": "97000",
-         "quantity": "0.5", "client_oid": "sl"}]})
+         "ref_price_type": "MARK_PRICE", "quantity": "0.5", "client_oid": "sl"}]})
     assert set(result) == {"list_id"}
     legs = (await client.ok("private/advanced/get-order-list-detail", {"list_id_list": [result["list_id"]]}))["data"]
     assert {leg["client_oid"]: leg["status"] for leg in legs} == {"tp": "ACTIVE", "sl": "PENDING"}
     sim.set_price("BTC_USDT", "103500")
-    tp = await client.ok("private/get-order-detail", {"client_oid": "tp"})
-    sl = await client.ok("private/get-order-detail", {"client_oid": "sl"})
+    tp = await client.ok("private/advanced/get-order-detail", {"client_oid": "tp"})
+    sl = await client.ok("private/advanced/get-order-detail", {"client_oid": "sl"})
     assert (tp["status"], sl["status"]) == ("FILLED", "CANCELED")
 
 
 async def test_otoco_exit_legs_wait_for_the_entry(client: V1Client, sim: SimulatorHandle) -> None:
     await client.ok("private/advanced/create-otoco", {"order_list": [
         {"instrument_name": "BTC_USDT", "side": "SELL", "type": "STOP_LOSS", "ref_price": "87300",
-         "quantity": "0.01", "client_oid": "o-sl"},
+         "ref_price_type": "MARK_PRICE", "quantity": "0.01", "client_oid": "o-sl"},
         {"instrument_name": "BTC_USDT", "side": "BUY", "type": "LIMIT", "price": "90000", "quantity": "0.01",
          "client_oid": "o-entry"},
         {"instrument_name": "BTC_USDT", "side": "SELL", "type": "TAKE_PROFIT_LIMIT", "ref_price": "92700",
-         "price": "92700", "quantity": "0.01", "client_oid": "o-tp"}]})
+         "ref_price_type": "MARK_PRICE", "price": "92700", "quantity": "0.01", "client_oid": "o-tp"}]})
     sim.set_price("BTC_USDT", "92800")            # through the TP level before the entry filled: nothing
-    assert (await client.ok("private/get-order-detail", {"client_oid": "o-tp"}))["status"] == "PENDING"
+    assert (await client.ok("private/advanced/get-order-detail", {"client_oid": "o-tp"}))["status"] == "PENDING"
     sim.set_price("BTC_USDT", "89990")            # the entry fills; the exits go live
     assert (await client.ok("private/get-order-detail", {"client_oid": "o-entry"}))["status"] == "FILLED"
     sim.set_price("BTC_USDT", "87000")            # the stop fires; the take-profit is cancelled
-    sl = await client.ok("private/get-order-detail", {"client_oid": "o-sl"})
-    tp = await client.ok("private/get-order-detail", {"client_oid": "o-tp"})
+    sl = await client.ok("private/advanced/get-order-detail", {"client_oid": "o-sl"})
+    tp = await client.ok("private/advanced/get-order-detail", {"client_oid": "o-tp"})
     assert (sl["status"], tp["status"]) == ("FILLED", "CANCELED")
 
 

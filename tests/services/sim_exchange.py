@@ -20,7 +20,7 @@ from bot.exchange.simulator import SimulatorConfig
 PROTOCOL_METHODS = frozenset({
     "instruments", "instrument", "ticker", "tickers", "candles", "balances", "open_orders", "order_history",
     "order_detail", "create_order", "create_trigger_order", "create_oco", "cancel_oco", "create_otoco",
-    "cancel_order", "order_updates"})
+    "cancel_otoco", "cancel_order", "order_updates"})
 NATIVE_OCO_METHODS = ("private/advanced/create-oco", "private/advanced/create-otoco")
 
 # Waits shortened for tests; behaviour is the adapter's own.

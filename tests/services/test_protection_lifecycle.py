@@ -79,7 +79,8 @@ async def test_stream_cancels_sibling_without_waiting_for_the_sync(db: str) -> N
         await h.sync.run_cycle()
         stream = asyncio.create_task(h.sync.follow_order_stream())
         try:
-            await asyncio.sleep(0)
+            # Subscribed before the buy fills: a fill before that is the next sync's to find.
+            await eventually(lambda: _subscribed(exchange))
             await hand_buy(exchange)
             exchange.set_price("BTC_USDT", D(100000))
             await eventually(lambda: _has(h, ProtectionPlaced))
@@ -97,6 +98,10 @@ async def test_stream_cancels_sibling_without_waiting_for_the_sync(db: str) -> N
 
 async def _has(h, kind) -> bool:  # type: ignore[no-untyped-def]
     return bool(h.of(kind))
+
+
+async def _subscribed(exchange: SimulatedExchange) -> bool:
+    return any(stream.connected.is_set() for stream in exchange.streams)
 
 
 async def test_hand_buy_with_sells_locking_part_protects_only_the_free_part(db: str) -> None:

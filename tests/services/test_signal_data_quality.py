@@ -84,7 +84,7 @@ class CandleFileExchange:
     async def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError("read-only exchange")
 
-    create_order = create_trigger_order = create_oco = cancel_oco = create_otoco = _refuse
+    create_order = create_trigger_order = create_oco = cancel_oco = create_otoco = cancel_otoco = _refuse
 
     async def cancel_order(self, *, symbol: str, order_id: str | None = None, client_oid: str | None = None) -> None:
         raise PermissionError("read-only exchange")

@@ -1,6 +1,6 @@
-"""The signed v1 transport: ccxt's async crypto.com client for signing, HTTP and its rate limiter,
-with our error mapping, 42901 backoff, 1 request/s pacing for the history endpoints, and the
-live-trading guard on every private write.
+"""The signed v1 transport: ccxt's async crypto.com client for signing and HTTP, our own limiter per
+method (the exchange's table, bot/exchange/v1_limits.py), our error mapping, 42901 backoff, and
+the live-trading guard on every private write.
 
 Everything goes through ccxt's generic signed `request()` rather than its unified methods:
 those parse numbers into floats (money is Decimal here) and still send trigger orders and OCO to
@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,18 +31,9 @@ from bot.exchange.cryptocom.errors import (
     scrub,
 )
 from bot.exchange.errors import ExchangeError, ExchangeUnavailable, RateLimited
+from bot.exchange.v1_limits import HISTORY, Limit, limit_for
 
 log = logging.getLogger(__name__)
-
-# ccxt's cost units (rateLimit 10 ms each) per method; unknown private methods cost 10/3 (3 per 100 ms).
-# The history endpoints (1 request/s) are paced by `_Pacer` instead: at ccxt's cost of 100 its
-# single shared bucket would stall every other call, cancels included, for a second.
-_COSTS = {
-    "private/create-order": 2 / 3, "private/cancel-order": 2 / 3, "private/cancel-all-orders": 2 / 3,
-    "private/get-order-detail": 1 / 3, "private/advanced/get-order-detail": 1 / 3,
-    "public/get-instruments": 10 / 3,
-}
-_PACED = frozenset({"private/get-order-history", "private/advanced/get-order-history", "private/get-trades"})
 
 # Private methods that only read. Every other private method is a write and needs live trading:
 # an allow-list, so a method added later is refused until someone decides it is harmless.
@@ -58,7 +50,7 @@ class TransportOptions:
     timeout_seconds: float = 10.0
     rate_limit_retries: int = 5
     rate_limit_backoff_seconds: float = 0.25     # doubles per retry
-    history_interval_seconds: float = 1.0        # the exchange allows 1 history request per second
+    history_interval_seconds: float = 1.0        # the window of the 1 request/s methods (tests shorten it)
     read_retries: int = 2                        # a read that met a 5xx or a dropped connection
 
 
@@ -116,33 +108,57 @@ class _CcxtClient(ccxt.cryptocom):
                 message = response.get("message")
                 raise _AnswerError(code, answer, str(message) if message is not None else None)
             return None
-        if code >= 400 or response is None:
-            raise _AnswerError(code, None, None)
-        return None
+        # No v1 envelope (a cut-off body, a proxy's HTML or JSON page): not the exchange's answer.
+        raise _AnswerError(code, None, None)
 
     def __repr__(self) -> str:
         return "CcxtCryptoComClient()"
 
 
-class _Pacer:
-    """At most one call per `interval` for one method, measured from the previous call's answer:
-    the exchange counts arrivals, and the answer is the latest point known to be after arrival."""
+class MethodLimiter:
+    """At most `limit.requests` calls of one method in any `limit.window_seconds`, as the exchange
+    counts them on arrival. A call holds its slot from the moment it is sent until a window after
+    its answer: the answer is the latest moment known to follow the arrival, so however the network
+    delays requests, the exchange never sees one too many. While the method is under its limit a
+    call goes at once, without even an await."""
 
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._lock = asyncio.Lock()
-        self._last = -float("inf")
+    def __init__(self, limit: Limit) -> None:
+        self.limit = limit
+        self._answered: deque[float] = deque()      # answer times inside the window, oldest first
+        self._in_flight = 0
+        self._queue = asyncio.Lock()                # waiting callers go in arrival order
+        self._released = asyncio.Event()
+        self.waits = 0
+
+    def _used(self, now: float) -> int:
+        while self._answered and now - self._answered[0] >= self.limit.window_seconds:
+            self._answered.popleft()
+        return self._in_flight + len(self._answered)
 
     @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        async with self._lock:
-            delay = self._last + self.interval - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            try:
-                yield
-            finally:
-                self._last = time.monotonic()
+    async def slot(self) -> AsyncIterator[None]:
+        if self._queue.locked() or self._used(time.monotonic()) >= self.limit.requests:
+            await self._wait_for_slot()
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._answered.append(time.monotonic())
+            self._released.set()
+
+    async def _wait_for_slot(self) -> None:
+        self.waits += 1
+        async with self._queue:
+            while True:
+                now = time.monotonic()
+                if self._used(now) < self.limit.requests:
+                    return
+                if self._answered:
+                    await asyncio.sleep(self._answered[0] + self.limit.window_seconds - now)
+                else:                               # every slot is in flight: wait for an answer
+                    self._released.clear()
+                    await self._released.wait()
 
 
 class V1Transport:
@@ -155,7 +171,8 @@ class V1Transport:
         self._secrets = (api_key, api_secret)
         self.api_url = api_url.rstrip("/")
         client = _CcxtClient({
-            "apiKey": api_key, "secret": api_secret, "enableRateLimit": True,
+            # ccxt's limiter is one bucket for every method; ours is per method (MethodLimiter).
+            "apiKey": api_key, "secret": api_secret, "enableRateLimit": False,
             "timeout": int(self.options.timeout_seconds * 1000),
         })
         urls = dict(client.urls)
@@ -168,7 +185,7 @@ class V1Transport:
         client.urls = urls
         client.logger = _MaskedLogger(self._secrets)
         self._client = client
-        self._pacers = {method: _Pacer(self.options.history_interval_seconds) for method in _PACED}
+        self._limiters: dict[str, MethodLimiter] = {}
         self.calls = 0
 
     def __repr__(self) -> str:
@@ -204,20 +221,25 @@ class V1Transport:
                 log.warning("%s did not answer; read retry %d in %.2f s", method, unavailable, delay)
                 await asyncio.sleep(delay)
 
+    def limiter(self, method: str) -> MethodLimiter:
+        found = self._limiters.get(method)
+        if found is None:
+            limit = limit_for(method)
+            if limit == HISTORY:
+                limit = Limit(limit.requests, self.options.history_interval_seconds)
+            found = self._limiters[method] = MethodLimiter(limit)
+        return found
+
     async def _once(self, method: str, params: dict[str, Any]) -> Any:
-        pacer = self._pacers.get(method)
-        if pacer is None:
-            return await self._request(method, params)
-        async with pacer.turn():
+        async with self.limiter(method).slot():
             return await self._request(method, params)
 
     async def _request(self, method: str, params: dict[str, Any]) -> Any:
         private = method.startswith("private/")
-        cost = _COSTS.get(method, 10 / 3 if private else 1)
         self.calls += 1
         try:
             response = await self._client.request(method, ["v1", "private" if private else "public"],
-                                                  "POST" if private else "GET", params, config={"cost": cost})
+                                                  "POST" if private else "GET", params)
         except _AnswerError as answer:
             error = (error_for_answer(answer.code, answer.message, method) if answer.code is not None
                      else error_for_http(answer.http_status, method))

@@ -52,14 +52,15 @@ def error_for_answer(code: object, message: str | None, method: str) -> Exchange
 
 
 def error_for_http(status: int, method: str) -> ExchangeError:
-    """An answer without a v1 code: 5xx / 408 leave the outcome unknown, 429 is a rate limit."""
+    """An answer that is not the exchange's: no v1 envelope with a code (a truncated or empty body,
+    an HTML page from a proxy or load balancer, whatever the status). Every refusal of the exchange
+    carries a code, so this is no refusal: the request may have been processed behind the proxy,
+    and the outcome is unknown (a write is looked up by client_oid before anything else). Only 429
+    says for sure that nothing was processed."""
     if status == 429:
         return RateLimited("too many requests; slowing down", code="42901")
-    if status >= 500 or status == 408:
-        return ExchangeUnavailable(f"the exchange answered HTTP {status} to {method}; the outcome is unknown")
-    if status in (401, 403):
-        return AuthenticationFailed(f"the exchange refused the credentials (HTTP {status})")
-    return ExchangeError(f"the exchange answered HTTP {status} to {method} without a reason code")
+    return ExchangeUnavailable(f"the answer to {method} (HTTP {status}) was not the exchange's; "
+                               f"the outcome is unknown")
 
 
 def error_for_ccxt(exc: BaseException, method: str) -> ExchangeError:
@@ -86,4 +87,9 @@ def error_for_ccxt(exc: BaseException, method: str) -> ExchangeError:
         return UnknownInstrument("the exchange does not know this instrument")
     if isinstance(exc, ccxt.OperationFailed):
         return ExchangeUnavailable(f"the request {method} failed ({kind}); the outcome is unknown")
+    if type(exc) is ccxt.ExchangeError:
+        # Every answer of the exchange goes through our own hook (`_AnswerError`), so a bare ccxt
+        # ExchangeError never is one: ccxt raises it for transport failures such as a connection
+        # reset in the middle of the body (aiohttp's ClientPayloadError).
+        return ExchangeUnavailable(f"the answer to {method} broke off ({kind}); the outcome is unknown")
     return ExchangeError(f"the exchange refused {method} ({kind})")

@@ -7,7 +7,8 @@ sent again: the order is looked up by its client_oid first; only when it is not 
 once more with the same client_oid, and a 204 DUPLICATE_CLORDID then means the first one landed.
 
 Trigger orders, OCO and OTOCO go to `private/advanced/*` only; `wire.order_params` refuses a
-trigger type before anything could reach `private/create-order`.
+trigger type before anything could reach `private/create-order`. OCO lists are cancelled with
+`cancel-oco`, OTO/OTOCO lists with `cancel-otoco` (the exchange refuses the other).
 
 Defense in depth: unless built with live_trading=True, every private write is refused here and
 again in the transport, before a byte is sent.
@@ -53,6 +54,10 @@ from bot.exchange.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+# Contingency types cancelled with cancel-oto / cancel-otoco (since 2026-05-07 the exchange reports
+# OTO/OTOCO lists as SPOT_ATTACH or DERIV_ATTACH).
+OTOCO_KINDS = frozenset({"OTO", "OTOCO", "SPOT_ATTACH", "DERIV_ATTACH"})
 
 __all__ = ["CryptoComExchange", "CryptoComOptions"]
 
@@ -213,14 +218,18 @@ class CryptoComExchange:
         params = wire.oco_params(await self.instrument(request.symbol), request)
         legs = [leg["client_oid"] for leg in params["order_list"]]   # take-profit, stop-loss
         result = await self._create_list("private/advanced/create-oco", params, legs, "native OCO")
-        return await self._placement(result, take_profit_oid=legs[0], stop_loss_oid=legs[1])
+        placement = await self._placement(result, take_profit_oid=legs[0], stop_loss_oid=legs[1])
+        self.reads.list_kinds[placement.list_id] = "OCO"
+        return placement
 
     async def create_otoco(self, request: OtocoRequest) -> OcoPlacement:
         self._require_live("create_otoco")
         params = wire.otoco_params(await self.instrument(request.entry.symbol), request)
         legs = [leg["client_oid"] for leg in params["order_list"]]   # entry, stop-loss, take-profit
         result = await self._create_list("private/advanced/create-otoco", params, legs, "OTOCO")
-        return await self._placement(result, take_profit_oid=legs[2], stop_loss_oid=legs[1])
+        placement = await self._placement(result, take_profit_oid=legs[2], stop_loss_oid=legs[1])
+        self.reads.list_kinds[placement.list_id] = "OTOCO"
+        return placement
 
     async def _create_list(self, method: str, params: dict[str, Any], legs: list[str], what: str) -> Any:
         """Send a contingent list once; after a lost answer it is found through its legs' client_oids."""
@@ -263,17 +272,30 @@ class CryptoComExchange:
         return OcoPlacement(list_id, ids[take_profit_oid], ids[stop_loss_oid])
 
     async def cancel_oco(self, list_id: str, symbol: str) -> None:
+        """Cancel a native OCO. `cancel-oco` takes OCO lists only, and the exchange does not know an
+        OTO/OTOCO list there: a list known to be one of those goes to `cancel-otoco` instead."""
         self._require_live("cancel_oco")
+        if self.reads.list_kinds.get(str(list_id)) in OTOCO_KINDS:
+            await self._cancel_list("private/advanced/cancel-otoco", list_id)
+            return
+        await self._cancel_list("private/advanced/cancel-oco", list_id)
+
+    async def cancel_otoco(self, list_id: str, symbol: str) -> None:
+        """Cancel an OTO or OTOCO list (its legs not yet done), with `private/advanced/cancel-otoco`."""
+        self._require_live("cancel_otoco")
+        await self._cancel_list("private/advanced/cancel-otoco", list_id)
+
+    async def _cancel_list(self, method: str, list_id: str) -> None:
         params = {"list_id": str(list_id)}
         try:
-            await self._transport.call("private/advanced/cancel-oco", params)
+            await self._transport.call(method, params)
             return
         except ExchangeUnavailable as first:
-            log.warning("cancel-oco %s: %s; sending the cancel once more", list_id, first.reason)
+            log.warning("%s %s: %s; sending the cancel once more", method, list_id, first.reason)
         try:
             # A cancel is idempotent: sending it again is safe, and "not found" then means the
             # first one went through.
-            await self._transport.call("private/advanced/cancel-oco", params)
+            await self._transport.call(method, params)
         except OrderNotFound:
             return
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -53,6 +54,12 @@ class CryptoComReads:
         self._advanced_reads = True
         # order_id / client_oid -> "goes to the advanced endpoints" (trigger type or list leg).
         self.advanced_ids: dict[str, bool] = {}
+        # list_id -> contingency type (OCO, OTOCO, ...): which cancel method a list takes.
+        self.list_kinds: dict[str, str] = {}
+        # An advanced order's identity, by client_oid and by its exchange_order_id: the regular lists
+        # show a fired trigger or a live list leg under that other id (section 14 of the notes).
+        self._advanced_by_oid: dict[str, Order] = {}
+        self._advanced_by_exchange_id: dict[str, Order] = {}
         self.streams: list[UserOrderStream] = []
 
     # --- market data -------------------------------------------------------------------------
@@ -132,13 +139,37 @@ class CryptoComReads:
 
     async def open_orders(self, symbol: str | None = None) -> list[Order]:
         params = {"instrument_name": symbol} if symbol else {}
-        orders = self.remember(wire.parse_orders(wire.result_data(
-            await self._transport.call("private/get-open-orders", params))))
-        advanced = await self._advanced_read("private/advanced/get-open-orders", params)
-        seen = {o.order_id for o in orders}
-        orders += [o for o in self.remember(wire.parse_orders(wire.result_data(advanced)))
-                   if o.order_id not in seen]
-        return orders
+        regular = wire.parse_orders(wire.result_data(await self._transport.call("private/get-open-orders", params)))
+        advanced = wire.parse_orders(wire.result_data(
+            await self._advanced_read("private/advanced/get-open-orders", params)))
+        return self.remember(self.merged(regular, advanced))
+
+    def merged(self, regular: list[Order], advanced: list[Order]) -> list[Order]:
+        """Regular and advanced lists as one, each order once: an advanced order the regular list
+        shows under its exchange_order_id is the same order (same client_oid), kept in its advanced
+        form, which is what the advanced cancel and detail methods know."""
+        self.remember(advanced)
+        kept = {o.order_id: o for o in advanced}
+        client_oids = {o.client_oid for o in advanced if o.client_oid}
+        for order in map(self.canonical, regular):
+            if order.order_id in kept or (order.client_oid and order.client_oid in client_oids):
+                continue
+            kept[order.order_id] = order
+        return list(kept.values())
+
+    def canonical(self, order: Order) -> Order:
+        """`order` under its advanced identity when the regular lists show a known advanced order
+        under its exchange_order_id; anything else as it is."""
+        if order.order_type.is_trigger or order.list_id:
+            return order
+        known = self._advanced_by_exchange_id.get(order.order_id)
+        if known is None and order.client_oid:
+            known = self._advanced_by_oid.get(order.client_oid)
+        if known is None or known.order_id == order.order_id:
+            return order
+        return replace(order, order_id=known.order_id, order_type=known.order_type, list_id=known.list_id,
+                       trigger_price=order.trigger_price or known.trigger_price,
+                       raw={**order.raw, "exchange_order_id": order.order_id})
 
     async def order_history(self, start_ns: int, end_ns: int, limit: int = 100,
                             symbol: str | None = None) -> HistoryPage:
@@ -153,17 +184,14 @@ class CryptoComReads:
             self._transport.call("private/get-order-history", params),
             self._advanced_read("private/advanced/get-order-history", params))
         sources = [wire.parse_orders(wire.result_data(regular)), wire.parse_orders(wire.result_data(advanced))]
-        merged: dict[str, Order] = {}
-        for orders in sources:
-            for order in orders:
-                merged.setdefault(order.order_id, order)
-        ordered = sorted(merged.values(), key=lambda o: o.create_time_ns, reverse=True)
+        ordered = sorted(self.merged(*sources), key=lambda o: o.create_time_ns, reverse=True)
         page = self.remember(ordered[:limit])
         more = any(len(orders) >= limit for orders in sources) or len(ordered) > limit
         return HistoryPage(page, page[-1].create_time_ns if more and page else None)
 
     async def order_detail(self, *, order_id: str | None = None, client_oid: str | None = None) -> Order | None:
-        return await self.detail(order_id=order_id, client_oid=client_oid, advanced_first=False)
+        advanced = self.advanced_ids.get(str(order_id or client_oid), False)
+        return await self.detail(order_id=order_id, client_oid=client_oid, advanced_first=advanced)
 
     async def detail(self, *, order_id: str | None, client_oid: str | None, advanced_first: bool) -> Order | None:
         if not order_id and not client_oid:
@@ -180,7 +208,7 @@ class CryptoComReads:
                 items = wire.result_data(result)
                 result = items[0] if items else None
             if isinstance(result, dict) and (result.get("order_id") or result.get("exchange_order_id")):
-                return self.remember([wire.parse_order(result)])[0]
+                return self.remember([self.canonical(wire.parse_order(result))])[0]
         return None
 
     async def _advanced_read(self, method: str, params: dict[str, Any]) -> Any:
@@ -199,9 +227,20 @@ class CryptoComReads:
     def remember(self, orders: list[Order]) -> list[Order]:
         for order in orders:
             advanced = order.order_type.is_trigger or bool(order.list_id)
-            self.advanced_ids[order.order_id] = advanced
+            for key in (order.order_id, order.client_oid):
+                # An id once seen as advanced stays so (a regular list may show the same order plainly).
+                if key and (advanced or key not in self.advanced_ids):
+                    self.advanced_ids[key] = advanced
+            if not advanced:
+                continue
             if order.client_oid:
-                self.advanced_ids[order.client_oid] = advanced
+                self._advanced_by_oid[order.client_oid] = order
+            exchange_id = wire.exchange_order_id(order)
+            if exchange_id:
+                self._advanced_by_exchange_id[exchange_id] = order
+            kind = order.raw.get("contingency_type")
+            if order.list_id and isinstance(kind, str) and kind:
+                self.list_kinds[order.list_id] = kind.upper()
         return orders
 
     # --- order stream ------------------------------------------------------------------------
@@ -211,7 +250,7 @@ class CryptoComReads:
         stream = UserOrderStream(
             ws_url=self.ws_url, api_key=self._api_key, api_secret=self._api_secret,
             open_orders=self.open_orders, detail=lambda oid: self.order_detail(order_id=oid),
-            options=self.options.stream(), session_factory=self._session_factory)
+            canonical=self.canonical, options=self.options.stream(), session_factory=self._session_factory)
         self.streams.append(stream)
         task = asyncio.create_task(stream.run(queue), name="cryptocom-order-stream")
         try:

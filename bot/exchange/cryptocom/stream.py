@@ -1,9 +1,13 @@
-"""Order updates: the v1 user WebSocket (`user.order`), with REST polling whenever it is down.
+"""Order updates: the v1 user WebSocket (`user.order` and `user.advance.order`), with REST polling
+whenever it is down.
 
 Connect, wait (the exchange pro-rates WS limits from the second the connection opened, so a
 request at once can get TOO_MANY_REQUESTS), `public/auth` signed with id == nonce, subscribe to
-`user.order`, answer every `public/heartbeat` with `public/respond-heartbeat` (same id) at once,
-since the server drops a connection that has not answered within 5 s.
+`user.order` and `user.advance.order`, answer every `public/heartbeat` with
+`public/respond-heartbeat` (same id) at once, since the server drops a connection that has not
+answered within 5 s. Trigger orders and list legs (everything placed through `private/advanced/*`)
+change on `user.advance.order`; some pages of the reference spell it `user.advanced.order`, so
+pushes named either way are taken (docs/cryptocom-exchange-v1.md, section 14).
 
 No update may be lost while the socket is down: every order seen is tracked, and a polling round
 (open orders, then a detail lookup for each tracked order that left the open list) runs right
@@ -35,6 +39,9 @@ from bot.exchange.v1_signing import signature
 log = logging.getLogger(__name__)
 
 ORDER_CHANNEL = "user.order"
+ADVANCED_CHANNEL = "user.advance.order"            # the subscribe reference's spelling
+# Pushes whose channel starts with one of these carry orders.
+ORDER_CHANNELS = (ORDER_CHANNEL, ADVANCED_CHANNEL, "user.advanced.order")
 
 
 @dataclass(frozen=True)
@@ -94,13 +101,16 @@ class UserOrderStream:
     """One subscriber's stream: put every new order state on `queue` until cancelled."""
 
     def __init__(self, *, ws_url: str, api_key: str, api_secret: str, open_orders: OpenOrdersFn,
-                 detail: DetailFn, options: StreamOptions | None = None,
+                 detail: DetailFn, canonical: Callable[[Order], Order] | None = None,
+                 options: StreamOptions | None = None,
                  session_factory: Callable[[], aiohttp.ClientSession] | None = None) -> None:
         self.ws_url = ws_url
         self._api_key = api_key
         self._api_secret = api_secret
         self._open_orders = open_orders
         self._detail = detail
+        self._canonical = canonical or (lambda order: order)
+        self.channels = [ORDER_CHANNEL, ADVANCED_CHANNEL]
         self.options = options or StreamOptions()
         self._session_factory = session_factory or aiohttp.ClientSession
         self.tracker = OrderTracker()
@@ -203,9 +213,18 @@ class UserOrderStream:
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse, queue: asyncio.Queue[OrderUpdate]) -> None:
         request_id = self._next_id()
         reply = await self._request(ws, {"id": request_id, "method": "subscribe",
-                                         "params": {"channels": [ORDER_CHANNEL]}, "nonce": request_id}, queue)
-        if str(reply.get("code")) != "0":
-            raise ExchangeError("the exchange refused the user.order subscription", code=str(reply.get("code")))
+                                         "params": {"channels": self.channels}, "nonce": request_id}, queue)
+        code = str(reply.get("code"))
+        if code != "0" and len(self.channels) > 1:
+            # An exchange without the advanced channel: user.order alone, the advanced legs' changes
+            # then come from polling.
+            log.warning("the exchange refused the %s subscription (code %s); following %s only",
+                        ADVANCED_CHANNEL, code, ORDER_CHANNEL)
+            self.channels = [ORDER_CHANNEL]
+            await self._subscribe(ws, queue)
+            return
+        if code != "0":
+            raise ExchangeError("the exchange refused the user.order subscription", code=code)
 
     async def _handle(self, ws: aiohttp.ClientWebSocketResponse, text: str,
                       queue: asyncio.Queue[OrderUpdate]) -> dict[str, Any] | None:
@@ -222,7 +241,7 @@ class UserOrderStream:
             return data
         result = data.get("result")
         if isinstance(result, dict) and str(result.get("channel") or result.get("subscription") or "") \
-                .startswith(ORDER_CHANNEL):
+                .startswith(ORDER_CHANNELS):
             for item in result.get("data") or []:
                 self._offer(item, queue, "stream")
         return data
@@ -236,6 +255,7 @@ class UserOrderStream:
             except (ValueError, KeyError, TypeError):
                 log.warning("order stream: an order object that could not be read was ignored")
                 return
+        order = self._canonical(order)
         if self.tracker.changed(order):
             queue.put_nowait(OrderUpdate(order, received_at=datetime.now(UTC), source=source))
 

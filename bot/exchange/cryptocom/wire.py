@@ -37,6 +37,7 @@ Params = dict[str, Any]
 STOP_TYPES = (OrderType.STOP_LOSS, OrderType.STOP_LIMIT)
 LIMIT_TRIGGER_TYPES = (OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
 MAX_CLIENT_OID = 36
+REF_PRICE_TYPE = "MARK_PRICE"
 
 # Statuses seen in older payloads or other products, folded into the v1 vocabulary.
 _STATUS_ALIASES = {"OPEN": "ACTIVE", "CANCELLED": "CANCELED", "PARTIALLY_FILLED": "ACTIVE"}
@@ -124,6 +125,12 @@ def parse_order(data: Mapping[str, Any]) -> Order:
         create_time_ns=int(create_ns) if create_ns is not None else 0,
         raw=dict(data),
     )
+
+
+def exchange_order_id(order: Order) -> str | None:
+    """An advanced leg's id on the matching engine (present once accepted there), if it differs."""
+    found = _text(order.raw.get("exchange_order_id"))
+    return found if found and found != order.order_id else None
 
 
 def parse_orders(items: Any) -> list[Order]:
@@ -249,13 +256,15 @@ def order_params(inst: Instrument, request: OrderRequest) -> Params:
 
 def trigger_leg(inst: Instrument, *, side: Side, order_type: OrderType, client_oid: str, quantity: Decimal,
                 trigger_price: Decimal, price: Decimal | None = None) -> Params:
-    """One trigger order (or OCO/OTOCO leg): `ref_price` is the trigger; `price` only for *_LIMIT."""
+    """One trigger order (or OCO/OTOCO leg): `ref_price` is the trigger; `price` only for *_LIMIT.
+    `ref_price_type` is optional in the reference but refused when missing in practice, and
+    MARK_PRICE is the only value an OCO takes: always sent, always MARK_PRICE."""
     if not order_type.is_trigger:
         raise InvalidOrder(f"{order_type.value} is not a trigger order type")
     role = "stop_loss" if order_type in STOP_TYPES else "take_profit"
     params: Params = {"instrument_name": inst.symbol, "side": side.value, "type": order_type.value,
                       "quantity": _quantity(inst, quantity), "ref_price": _price(inst, trigger_price, side, role),
-                      "client_oid": _check_client_oid(client_oid)}
+                      "ref_price_type": REF_PRICE_TYPE, "client_oid": _check_client_oid(client_oid)}
     if order_type in LIMIT_TRIGGER_TYPES:
         params["price"] = _price(inst, price, side)
     return params
@@ -267,8 +276,7 @@ def trigger_params(inst: Instrument, request: TriggerOrderRequest) -> Params:
 
 
 def oco_params(inst: Instrument, request: OcoRequest) -> Params:
-    """`private/advanced/create-oco`: exactly one LIMIT leg and one trigger leg (MARK_PRICE only,
-    which is the default, so no ref_price_type is sent)."""
+    """`private/advanced/create-oco`: exactly one LIMIT leg and one trigger leg (MARK_PRICE)."""
     take_profit: Params = {"instrument_name": inst.symbol, "side": request.side.value, "type": "LIMIT",
                            "quantity": _quantity(inst, request.quantity),
                            "price": _price(inst, request.take_profit_price, request.side, "take_profit"),

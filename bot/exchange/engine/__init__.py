@@ -30,12 +30,13 @@ CONTRACT (implemented here; the paper exchange and the simulator rely on these n
         def cancel(self, *, order_id=None, client_oid=None, now_ns) -> EngineOrder
         def place_oco(self, legs: list[dict], now_ns) -> tuple[str, list[EngineOrder]]
         def place_otoco(self, legs: list[dict], now_ns) -> tuple[str, list[EngineOrder]]
-        def cancel_list(self, list_id, now_ns) -> list[EngineOrder]
+        def cancel_list(self, list_id, now_ns, *, kinds=None) -> list[EngineOrder]   # kinds: {'OCO'}, ...
         def list_orders(self, list_id) -> list[EngineOrder]
         def fill_partially(self, order_id, quantity, *, now_ns, price=None, taker=False) -> EngineOrder
         def get(self, *, order_id=None, client_oid=None) -> EngineOrder | None
         def open_orders(self, symbol=None) -> list[EngineOrder]
-        def history(self, *, start_ns, end_ns, limit, symbol=None) -> list[EngineOrder]  # final, newest first
+        def history(self, *, start_ns, end_ns, limit, symbol=None, where=None) -> list[EngineOrder]
+            # final orders, newest first; `where` filters
         def add_history(self, orders: list[EngineOrder]) -> None                         # seeding for tests/bench
         def balances(self) -> dict[str, tuple[Decimal, Decimal]]                          # asset -> (total, locked)
         def free(self, asset) -> Decimal

@@ -8,7 +8,7 @@ The exchange's paging rule (private/get-order-history): start inclusive, end exc
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from bot.exchange.engine.order import EngineOrder
 
@@ -39,11 +39,19 @@ class _SortedByTime:
         self.items = sorted([*self.items, *items], key=_key)
         self.keys = [_key(o) for o in self.items]
 
-    def page(self, start_ns: int, end_ns: int, limit: int) -> list[T]:
+    def page(self, start_ns: int, end_ns: int, limit: int, where: Callable[[T], bool] | None = None) -> list[T]:
         low = bisect_left(self.keys, (start_ns,))
         high = bisect_left(self.keys, (end_ns,))
-        first = max(low, high - limit)
-        return self.items[first:high][::-1]
+        if where is None:
+            first = max(low, high - limit)
+            return self.items[first:high][::-1]
+        found: list[T] = []
+        for index in range(high - 1, low - 1, -1):
+            if where(self.items[index]):
+                found.append(self.items[index])
+                if len(found) >= limit:
+                    break
+        return found
 
 
 class FinalOrderIndex:
@@ -68,13 +76,15 @@ class FinalOrderIndex:
         for symbol, items in grouped.items():
             self._by_symbol.setdefault(symbol, _SortedByTime()).extend(items)
 
-    def page(self, *, start_ns: int, end_ns: int, limit: int, symbol: str | None = None) -> list[T]:
-        """Newest first; `limit` is clamped to 1..100 as the exchange does."""
+    def page(self, *, start_ns: int, end_ns: int, limit: int, symbol: str | None = None,
+             where: Callable[[T], bool] | None = None) -> list[T]:
+        """Newest first; `limit` is clamped to 1..100 as the exchange does; `where` keeps only the
+        orders one list shows (the regular or the advanced history)."""
         limit = max(1, min(int(limit), MAX_PAGE))
         source = self._all if symbol is None else self._by_symbol.get(symbol)
         if source is None or end_ns <= start_ns:
             return []
-        return source.page(start_ns, end_ns, limit)
+        return source.page(start_ns, end_ns, limit, where)
 
     def __iter__(self) -> Iterator[T]:
         return iter(self._all.items)

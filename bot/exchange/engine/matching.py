@@ -79,8 +79,9 @@ class MatchingEngine:
     def list_orders(self, list_id: str) -> list[EngineOrder]:
         return [self._orders[i] for i in self._lists.get(list_id, [])]
 
-    def history(self, *, start_ns: int, end_ns: int, limit: int = 100, symbol: str | None = None) -> list[EngineOrder]:
-        return self._final.page(start_ns=start_ns, end_ns=end_ns, limit=limit, symbol=symbol)
+    def history(self, *, start_ns: int, end_ns: int, limit: int = 100, symbol: str | None = None,
+                where: Callable[[EngineOrder], bool] | None = None) -> list[EngineOrder]:
+        return self._final.page(start_ns=start_ns, end_ns=end_ns, limit=limit, symbol=symbol, where=where)
 
     def balances(self) -> dict[str, tuple[Decimal, Decimal]]:
         locked = self._locked_by_asset()
@@ -156,9 +157,15 @@ class MatchingEngine:
                 self._finish(order, OrderStatus.CANCELED, None, now_ns)
         return order
 
-    def cancel_list(self, list_id: str, now_ns: int) -> list[EngineOrder]:
+    def cancel_list(self, list_id: str, now_ns: int, *, kinds: frozenset[str] | None = None) -> list[EngineOrder]:
+        """Cancel every open leg of a list. `kinds`: the contingency types the caller's method cancels
+        (cancel-oco takes OCO lists only, cancel-oto / cancel-otoco the others); any other list is
+        unknown to it, as on the exchange."""
         if list_id not in self._lists:
             raise EngineReject("212", f"no order list {list_id}")
+        kind = self.list_orders(list_id)[0].contingency_type
+        if kinds is not None and kind not in kinds:
+            raise EngineReject("212", f"no {'/'.join(sorted(kinds))} list {list_id} (it is an {kind} list)")
         legs = [leg for leg in self.list_orders(list_id) if leg.is_open]
         if not legs:
             raise EngineReject("316", f"order list {list_id} has no open leg")

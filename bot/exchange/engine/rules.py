@@ -1,9 +1,10 @@
 """Validation of one order request, with the crypto.com v1 reason codes the exchange answers.
 
 Order of checks (first failure wins): side 220, type 218, trigger type on the plain endpoint
-140001, instrument 209, quantity 213, price 308, trigger price 308 / 229, post-only crossing 43005,
-minimum notional 415. Duplicate client_oid (204), open-order caps (318) and balance (306) need the
-engine's state and are checked by the engine after this.
+140001, instrument 209, quantity 213, price 308, trigger price 308 / 229 (the wrong side of the
+market, or 200 % of it), post-only crossing 43005, minimum notional 415. Duplicate client_oid
+(204), open-order caps (318) and balance (306) need the engine's state and are checked by the
+engine after this.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.domain.orders import OrderStatus, OrderType, Side
 from bot.exchange.engine.order import EngineOrder, EngineReject
 
 HUNDRED = Decimal(100)
+MAX_TRIGGER_TIMES_MARK = Decimal(2)     # the help centre: a trigger price stays below 200 % of mark
 STOP_TYPES = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LIMIT})
 TAKE_PROFIT_TYPES = frozenset({OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT})
 LIMIT_PRICED = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
@@ -81,6 +83,9 @@ def validate_order(instruments: dict[str, Instrument], last_prices: dict[str, De
             where = "below" if falling else "above"
             raise EngineReject("229", f"a {side.value} {kind.value} triggers {where} the market ({market}), "
                                       f"not at {trigger}")
+        if trigger >= market * MAX_TRIGGER_TIMES_MARK:
+            raise EngineReject("229", f"trigger price {trigger} is not below {MAX_TRIGGER_TIMES_MARK * 100}% "
+                                      f"of the mark price ({market})")
 
     spend = None
     if kind is OrderType.MARKET and last is None:

@@ -254,7 +254,10 @@ class PaperExchange:
         return await self._write(place)
 
     async def cancel_oco(self, list_id: str, symbol: str) -> None:
-        await self._write(lambda engine, now: engine.cancel_list(list_id, now))
+        await self._write(lambda engine, now: engine.cancel_list(list_id, now, kinds=frozenset({"OCO"})))
+
+    async def cancel_otoco(self, list_id: str, symbol: str) -> None:
+        await self._write(lambda engine, now: engine.cancel_list(list_id, now, kinds=frozenset({"OTOCO"})))
 
     async def create_otoco(self, request: OtocoRequest) -> OcoPlacement:
         entry = request.entry

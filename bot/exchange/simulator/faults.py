@@ -8,6 +8,9 @@ requests (`times=None`: until cleared). Kinds, in the order they act on a reques
   code      answer a v1 error code (e.g. 42901, 140001) without processing
   drop      process the request, then drop the connection before the answer: it happened, but
             the client cannot know (the case `client_oid` look-ups exist for)
+  garble    process the request, then answer something that is not the exchange's: `style`
+            "truncated" (the JSON cut in half), "html" (a proxy's error page, HTTP 502 by default)
+            or "reset" (the connection reset in the middle of the body)
 """
 
 from __future__ import annotations
@@ -15,16 +18,19 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+GARBLE_STYLES = ("truncated", "html", "reset")
+
 
 @dataclass
 class Fault:
-    kind: str                    # "latency" | "http" | "code" | "drop"
+    kind: str                    # "latency" | "http" | "code" | "drop" | "garble"
     method: str | None
     times: int | None
     seconds: float = 0.0
     status: int = 503
     code: str = ""
     message: str = ""
+    style: str = ""              # garble: one of GARBLE_STYLES
 
     def matches(self, method: str) -> bool:
         return (self.method is None or self.method == method) and (self.times is None or self.times > 0)
@@ -38,6 +44,8 @@ class ActiveFaults:
     code: str | None = None
     message: str = ""
     drop: bool = False
+    garble: str | None = None         # processed, then a broken answer of this style
+    garble_status: int = 200
 
 
 @dataclass
@@ -73,6 +81,13 @@ class FaultInjector:
     def drop(self, method: str | None, times: int | None = 1) -> None:
         self.faults.append(Fault("drop", method, times))
 
+    def garble(self, method: str | None, style: str = "truncated", times: int | None = 1,
+               status: int | None = None) -> None:
+        if style not in GARBLE_STYLES:
+            raise ValueError(f"garble style is one of {', '.join(GARBLE_STYLES)}, not {style!r}")
+        default = 502 if style == "html" else 200
+        self.faults.append(Fault("garble", method, times, style=style, status=status or default))
+
     def clear(self) -> None:
         self.faults.clear()
         self.chaos_plan = None
@@ -80,6 +95,7 @@ class FaultInjector:
     def take(self, method: str) -> ActiveFaults:
         """The faults for this request; each one used counts against its `times`."""
         latency, status, code, message, drop = 0.0, None, None, "", False
+        garble: Fault | None = None
         for fault in self.faults:
             if not fault.matches(method):
                 continue
@@ -92,6 +108,8 @@ class FaultInjector:
                 code, message = fault.code, fault.message
             elif fault.kind == "drop" and not drop:
                 drop = True
+            elif fault.kind == "garble" and garble is None:
+                garble = fault
             else:
                 used = False
             if used and fault.times is not None:
@@ -110,8 +128,10 @@ class FaultInjector:
                 code, message = "42901", "injected"
             else:
                 latency += chaos.latency_seconds
-        return ActiveFaults(latency, status, code, message, drop)
+        return ActiveFaults(latency, status, code, message, drop,
+                            garble.style if garble is not None else None,
+                            garble.status if garble is not None else 200)
 
     def describe(self) -> list[dict[str, object]]:
         return [{"kind": f.kind, "method": f.method, "times": f.times, "seconds": f.seconds, "status": f.status,
-                 "code": f.code} for f in self.faults]
+                 "code": f.code, "style": f.style} for f in self.faults]

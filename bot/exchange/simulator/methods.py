@@ -15,7 +15,13 @@ from bot.domain.orders import OrderType
 from bot.exchange.engine import EngineOrder
 from bot.exchange.simulator.core import Refusal, Simulator
 from bot.exchange.simulator.market import TIMEFRAMES, ticker_object, to_ms, to_ns
-from bot.exchange.simulator.wire import balance_object, candle_object, instrument_object
+from bot.exchange.simulator.wire import (
+    balance_object,
+    candle_object,
+    in_regular_lists,
+    instrument_object,
+    is_advanced,
+)
 
 DAY_NS = 86_400 * 10**9
 STABLE = frozenset({"USD", "USDT", "USDC", "DAI", "TUSD", "PYUSD", "FDUSD"})
@@ -125,16 +131,28 @@ def get_currency_networks(sim: Simulator, params: dict[str, Any]) -> dict[str, A
 # --- private: orders -----------------------------------------------------------------------------
 
 
-def _leg(sim: Simulator, params: dict[str, Any], *, nonce_oid: str | None = None) -> dict[str, Any]:
-    """An order request's params in the engine's terms (validation happens in the engine)."""
+def _leg(sim: Simulator, params: dict[str, Any], *, advanced: bool, nonce_oid: str | None = None) -> dict[str, Any]:
+    """An order request's params in the engine's terms (validation happens in the engine; a trigger
+    on the plain endpoint is its 140001, whatever else is missing)."""
     _required(params, "instrument_name", "side", "type")
     ref_type = params.get("ref_price_type")
+    if (advanced and ref_type in (None, "") and sim.config.require_ref_price_type
+            and _is_trigger_type(params.get("type"))):
+        # Optional in the reference, but the exchange refuses a trigger without it in practice.
+        raise Refusal("40004", "ref_price_type is required on a trigger order")
     if ref_type not in (None, "", "MARK_PRICE", "INDEX_PRICE", "LAST_PRICE"):
         raise Refusal("230", f"ref_price_type {ref_type!r}")
     return {"symbol": params["instrument_name"], "side": params["side"], "order_type": params["type"],
             "client_oid": str(params.get("client_oid") or nonce_oid or ""), "quantity": params.get("quantity"),
             "price": params.get("price"), "notional": params.get("notional"),
             "trigger_price": params.get("ref_price")}
+
+
+def _is_trigger_type(value: Any) -> bool:
+    try:
+        return OrderType(str(value or "").upper()).is_trigger
+    except ValueError:
+        return False
 
 
 def _exec_options(params: dict[str, Any]) -> tuple[str, bool]:
@@ -156,7 +174,7 @@ def _ack(order: EngineOrder) -> dict[str, Any]:
 
 def _place(sim: Simulator, params: dict[str, Any], *, advanced: bool) -> dict[str, Any]:
     tif, post_only = _exec_options(params)
-    leg = _leg(sim, params, nonce_oid=str(params.get("_nonce") or ""))
+    leg = _leg(sim, params, advanced=advanced, nonce_oid=str(params.get("_nonce") or ""))
     order = sim.engine.place(**leg, now_ns=sim.clock(), advanced=advanced, post_only=post_only)
     if tif != "GOOD_TILL_CANCEL" and order.is_open and not order.order_type.is_trigger:
         # IOC / FOK: what did not trade on arrival is cancelled, with the reason code.
@@ -177,21 +195,34 @@ def advanced_create_order(sim: Simulator, params: dict[str, Any]) -> dict[str, A
     return _place(sim, params, advanced=True)
 
 
-def _find(sim: Simulator, params: dict[str, Any]) -> EngineOrder | None:
+def _find(sim: Simulator, params: dict[str, Any], *, advanced: bool) -> EngineOrder | None:
+    """The order a regular (or advanced) method finds: each sees its own list (see wire.py)."""
     order_id, client_oid = params.get("order_id"), params.get("client_oid")
     if order_id in (None, "") and client_oid in (None, ""):
         raise Refusal("40004", "order_id or client_oid is required")
+    find = sim.advanced_order if advanced else sim.regular_order
     if order_id not in (None, ""):
-        return sim.engine.get(order_id=str(order_id))
-    return sim.engine.get(client_oid=str(client_oid))
+        return find(order_id=str(order_id))
+    return find(client_oid=str(client_oid))
 
 
-def cancel_order(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
-    order = _find(sim, params)
+def _cancel(sim: Simulator, params: dict[str, Any], *, advanced: bool) -> dict[str, Any]:
+    order = _find(sim, params, advanced=advanced)
     if order is None:
         raise Refusal("212", f"no order {params.get('order_id') or params.get('client_oid')}")
     sim.engine.cancel(order_id=order.order_id, now_ns=sim.clock())
-    return _ack(order)
+    ack = _ack(order)
+    if not advanced and order.order_id != str(params.get("order_id") or order.order_id):
+        ack["order_id"] = str(params["order_id"])        # a fired trigger cancelled under its exchange id
+    return ack
+
+
+def cancel_order(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
+    return _cancel(sim, params, advanced=False)
+
+
+def advanced_cancel_order(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
+    return _cancel(sim, params, advanced=True)
 
 
 def cancel_all_orders(sim: Simulator, params: dict[str, Any]) -> None:
@@ -210,13 +241,20 @@ def get_open_orders(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     symbol = params.get("instrument_name") or None
     if symbol and symbol not in sim.engine.instruments:
         raise Refusal("209", f"unknown instrument {symbol}")
-    return {"data": [sim.wire_order(o) for o in sim.engine.open_orders(symbol)]}
+    return {"data": [sim.regular_wire_order(o) for o in sim.engine.open_orders(symbol) if in_regular_lists(o)]}
 
 
 def get_order_detail(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
-    order = _find(sim, params)
+    order = _find(sim, params, advanced=False)
     if order is None:
         raise Refusal("40401", f"no order {params.get('order_id') or params.get('client_oid')}")
+    return sim.regular_wire_order(order)
+
+
+def advanced_order_detail(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
+    order = _find(sim, params, advanced=True)
+    if order is None:
+        raise Refusal("40401", f"no advanced order {params.get('order_id') or params.get('client_oid')}")
     return sim.wire_order(order)
 
 
@@ -238,8 +276,8 @@ def _window(sim: Simulator, params: dict[str, Any], *, max_days: int | None) -> 
 def get_order_history(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     start, end, limit = _window(sim, params, max_days=None)
     symbol = params.get("instrument_name") or None
-    page = sim.engine.history(start_ns=start, end_ns=end, limit=limit, symbol=symbol)
-    return {"data": [sim.wire_order(o) for o in page]}
+    page = sim.engine.history(start_ns=start, end_ns=end, limit=limit, symbol=symbol, where=in_regular_lists)
+    return {"data": [sim.regular_wire_order(o) for o in page]}
 
 
 def get_trades(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
@@ -260,7 +298,7 @@ def _legs(sim: Simulator, params: dict[str, Any], count: int) -> list[dict[str, 
     for leg in legs:
         if leg.get("ref_price_type") not in (None, "", "MARK_PRICE") and count == 2:
             raise Refusal("230", "an OCO trigger leg uses MARK_PRICE only")
-    return [_leg(sim, leg) for leg in legs]
+    return [_leg(sim, leg, advanced=True) for leg in legs]
 
 
 def create_oco(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
@@ -276,9 +314,21 @@ def create_otoco(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     return {"list_id": list_id}
 
 
-def cancel_list(sim: Simulator, params: dict[str, Any]) -> None:
+OCO_LISTS = frozenset({"OCO"})
+OTOCO_LISTS = frozenset({"OTO", "OTOCO"})
+
+
+def cancel_oco(sim: Simulator, params: dict[str, Any]) -> None:
+    """OCO lists only: an OTOCO list is unknown to this method (212), as on the exchange."""
     _required(params, "list_id")
-    sim.engine.cancel_list(str(params["list_id"]), sim.clock())
+    sim.engine.cancel_list(str(params["list_id"]), sim.clock(), kinds=OCO_LISTS)
+    return None
+
+
+def cancel_otoco(sim: Simulator, params: dict[str, Any]) -> None:
+    """`cancel-oto` and `cancel-otoco` alike (interchangeable for those lists); not for an OCO."""
+    _required(params, "list_id")
+    sim.engine.cancel_list(str(params["list_id"]), sim.clock(), kinds=OTOCO_LISTS)
     return None
 
 
@@ -292,16 +342,14 @@ def get_order_list_detail(sim: Simulator, params: dict[str, Any]) -> dict[str, A
 
 def advanced_open_orders(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     symbol = params.get("instrument_name") or None
-    return {"data": [sim.wire_order(o) for o in sim.engine.open_orders(symbol)
-                     if o.order_type.is_trigger or o.list_id is not None]}
+    return {"data": [sim.wire_order(o) for o in sim.engine.open_orders(symbol) if is_advanced(o)]}
 
 
 def advanced_order_history(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     start, end, limit = _window(sim, params, max_days=None)
-    page = [o for o in sim.engine.history(start_ns=start, end_ns=end, limit=1000,
-                                          symbol=params.get("instrument_name") or None)
-            if o.order_type.is_trigger or o.list_id is not None]
-    return {"data": [sim.wire_order(o) for o in page[:limit]]}
+    page = sim.engine.history(start_ns=start, end_ns=end, limit=limit, symbol=params.get("instrument_name") or None,
+                              where=is_advanced)
+    return {"data": [sim.wire_order(o) for o in page]}
 
 
 METHODS: dict[str, Handler] = {
@@ -320,14 +368,15 @@ METHODS: dict[str, Handler] = {
     "private/get-order-history": get_order_history,
     "private/get-trades": get_trades,
     "private/advanced/create-order": advanced_create_order,
-    "private/advanced/cancel-order": cancel_order,
+    "private/advanced/cancel-order": advanced_cancel_order,
     "private/advanced/cancel-all-orders": cancel_all_orders,
     "private/advanced/create-oco": create_oco,
-    "private/advanced/cancel-oco": cancel_list,
+    "private/advanced/cancel-oco": cancel_oco,
     "private/advanced/create-otoco": create_otoco,
-    "private/advanced/cancel-otoco": cancel_list,
+    "private/advanced/cancel-oto": cancel_otoco,
+    "private/advanced/cancel-otoco": cancel_otoco,
     "private/advanced/get-open-orders": advanced_open_orders,
-    "private/advanced/get-order-detail": get_order_detail,
+    "private/advanced/get-order-detail": advanced_order_detail,
     "private/advanced/get-order-history": advanced_order_history,
     "private/advanced/get-order-list-detail": get_order_list_detail,
 }
@@ -335,4 +384,4 @@ WRITE_METHODS = frozenset({"private/create-order", "private/cancel-order", "priv
                            "private/advanced/create-order", "private/advanced/cancel-order",
                            "private/advanced/cancel-all-orders", "private/advanced/create-oco",
                            "private/advanced/cancel-oco", "private/advanced/create-otoco",
-                           "private/advanced/cancel-otoco"})
+                           "private/advanced/cancel-oto", "private/advanced/cancel-otoco"})

@@ -42,4 +42,4 @@ def _answer_now(sim: Simulator, method: str, params: dict[str, Any], faults: Act
         return sim.refusal(refusal.code, refusal.detail)
     except EngineReject as reject:
         return sim.refusal(reject.code, reject.message)
-    return Answer("0", result, drop=faults.drop)
+    return Answer("0", result, drop=faults.drop, garble=faults.garble, garble_status=faults.garble_status)

@@ -1,6 +1,8 @@
-"""crypto.com's per-key, per-method REST limits (docs/cryptocom-exchange-v1.md, section 8).
+"""crypto.com's per-key, per-method REST limits as the simulator enforces them (the table is
+bot/exchange/v1_limits.py, shared with the live adapter's limiter).
 
-Sliding windows: a request over the limit is answered 42901 / HTTP 429 and not processed.
+Sliding windows counted on arrival: a request over the limit is answered 42901 / HTTP 429 and
+not processed.
 """
 
 from __future__ import annotations
@@ -9,25 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-# method -> (requests, window seconds)
-FAST_WRITES = (15, 0.1)
-PRIVATE_LIMITS: dict[str, tuple[int, float]] = {
-    "private/create-order": FAST_WRITES,
-    "private/cancel-order": FAST_WRITES,
-    "private/cancel-all-orders": FAST_WRITES,
-    "private/get-order-detail": (30, 0.1),
-    "private/get-trades": (1, 1.0),
-    "private/get-order-history": (1, 1.0),
-    "private/advanced/get-order-history": (1, 1.0),
-}
-OTHER_PRIVATE = (3, 0.1)
-PUBLIC = (100, 1.0)
-
-
-def limit_for(method: str) -> tuple[int, float]:
-    if method.startswith("public/"):
-        return PUBLIC
-    return PRIVATE_LIMITS.get(method, OTHER_PRIVATE)
+from bot.exchange.v1_limits import limit_for
 
 
 class RateLimiter:
@@ -40,12 +24,12 @@ class RateLimiter:
     def allow(self, key: str, method: str) -> bool:
         if not self.enabled:
             return True
-        count, window = limit_for(method)
+        limit = limit_for(method)
         now = self._clock()
         seen = self._seen.setdefault((key, method), deque())
-        while seen and now - seen[0] >= window:
+        while seen and now - seen[0] >= limit.window_seconds:
             seen.popleft()
-        if len(seen) >= count:
+        if len(seen) >= limit.requests:
             self.refused += 1
             return False
         seen.append(now)

@@ -82,13 +82,13 @@ class SimulatorServer:
         if method.startswith("public/"):
             params = dict(request.query)
             answer = await pipeline.answer(self.sim, method, params, transport="rest", key=f"ip:{request.remote}")
-            return self._respond(request, -1, method, answer)
+            return await self._respond(request, -1, method, answer)
         try:
             body = json.loads(await request.text())
             if not isinstance(body, dict):
                 raise ValueError("not an object")
         except ValueError:
-            return self._respond(request, -1, method, self.sim.refusal("40001", "the body is not a JSON object"))
+            return await self._respond(request, -1, method, self.sim.refusal("40001", "the body is not a JSON object"))
         request_id = body.get("id", -1)
         try:
             signed_method, params = self.sim.check_signed(body)
@@ -97,20 +97,39 @@ class SimulatorServer:
         except Refusal as refusal:
             params = body["params"] if isinstance(body.get("params"), dict) else {}
             self.sim.record(method, params, refusal.code, "rest")
-            return self._respond(request, request_id, method, self.sim.refusal(refusal.code, refusal.detail))
+            return await self._respond(request, request_id, method, self.sim.refusal(refusal.code, refusal.detail))
         answer = await pipeline.answer(self.sim, method, params, transport="rest", key=str(body["api_key"]),
                                        nonce=body.get("nonce"))
-        return self._respond(request, request_id, method, answer)
+        return await self._respond(request, request_id, method, answer)
 
-    @staticmethod
-    def _respond(request: web.Request, request_id: Any, method: str, answer: Answer) -> web.StreamResponse:
+    async def _respond(self, request: web.Request, request_id: Any, method: str, answer: Answer) -> web.StreamResponse:
         if answer.http_status is not None:
             return web.Response(status=answer.http_status, text="Service Unavailable (injected)")
         if answer.drop and request.transport is not None:
             # Done, but the answer never arrives: the client cannot tell whether it happened.
             request.transport.abort()
             raise asyncio.CancelledError
+        if answer.garble is not None:
+            return await self._garbled(request, json.dumps(answer.body(request_id, method)), answer)
         return web.json_response(answer.body(request_id, method), status=http_status(answer.code))
+
+    @staticmethod
+    async def _garbled(request: web.Request, text: str, answer: Answer) -> web.StreamResponse:
+        """Done, but what comes back is not the exchange's answer."""
+        if answer.garble == "html":
+            return web.Response(status=answer.garble_status, content_type="text/html",
+                                text="<html><body><h1>502 Bad Gateway</h1></body></html>")
+        if answer.garble == "truncated":
+            return web.Response(status=answer.garble_status, content_type="application/json",
+                                text=text[: len(text) // 2])
+        # "reset": the headers promise the whole body, half of it comes, then the connection goes.
+        response = web.StreamResponse(status=answer.garble_status, headers={"Content-Type": "application/json"})
+        response.content_length = len(text.encode())
+        await response.prepare(request)
+        await response.write(text.encode()[: len(text) // 2])
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError
 
     # --- control API --------------------------------------------------------------------------
 
@@ -139,8 +158,13 @@ class SimulatorServer:
             faults.force_code(method, str(data.get("code")), times)
         elif kind == "drop":
             faults.drop(method, times)
+        elif kind == "garble":
+            try:
+                faults.garble(method, str(data.get("style", "truncated")), times, data.get("status"))
+            except ValueError as exc:
+                return web.json_response({"error": str(exc)}, status=400)
         else:
-            return web.json_response({"error": "kind is one of latency, http, code, drop"}, status=400)
+            return web.json_response({"error": "kind is one of latency, http, code, drop, garble"}, status=400)
         return web.json_response({"faults": faults.describe()})
 
     async def control_clear_faults(self, request: web.Request) -> web.Response:

@@ -2,6 +2,14 @@
 
 Numbers go out as strings and ids as strings (they are int64, beyond a float's 2**53), as the
 real exchange does in its current documentation (docs/cryptocom-exchange-v1.md, sections 3, 4, 6).
+
+Advanced orders (trigger orders and list legs, placed through `private/advanced/*`) have two faces,
+as on the exchange since 2026-05-07 (section 14): in the advanced lists and on `user.advance.order`
+under their own `order_id`, with an `exchange_order_id` once the matching engine has accepted them
+(a trigger when it fires, a list's LIMIT/MARKET leg when it goes live); and in the regular lists
+(open orders, history, detail) only from then on, under that `exchange_order_id`, as the plain
+order they became. A client merging both lists sees one order twice unless it also compares
+client_oids.
 """
 
 from __future__ import annotations
@@ -12,10 +20,43 @@ from typing import Any
 
 from bot.domain.instrument import Instrument
 from bot.domain.money import ZERO, plain
+from bot.domain.orders import OrderType
 from bot.exchange.base import Candle
 from bot.exchange.engine import EngineOrder
 
 ACCOUNT_ID = "sim-account-0001"
+EXCHANGE_ID_OFFSET = 10**18          # engine id + offset = the id the regular lists show (still int64)
+# A fired trigger is a plain order in the regular lists.
+_FIRED_AS = {OrderType.STOP_LOSS: OrderType.MARKET, OrderType.TAKE_PROFIT: OrderType.MARKET,
+             OrderType.STOP_LIMIT: OrderType.LIMIT, OrderType.TAKE_PROFIT_LIMIT: OrderType.LIMIT}
+_ADVANCED_ONLY_FIELDS = ("ref_price", "ref_price_type", "list_id", "contingency_type", "leg_id",
+                         "exchange_order_id")
+
+
+def is_advanced(order: EngineOrder) -> bool:
+    return order.order_type.is_trigger or order.list_id is not None
+
+
+def exchange_order_id(order: EngineOrder) -> str | None:
+    """The id of an advanced order on the matching engine, once it is there (None before; None for a
+    regular order, whose order_id is that id)."""
+    if not is_advanced(order):
+        return None
+    accepted = order.triggered if order.order_type.is_trigger else order.waiting_for is None
+    return str(int(order.order_id) + EXCHANGE_ID_OFFSET) if accepted else None
+
+
+def engine_id_for(exchange_id: str) -> str | None:
+    """The engine id behind an id of the regular lists that belongs to an advanced order."""
+    try:
+        value = int(exchange_id)
+    except ValueError:
+        return None
+    return str(value - EXCHANGE_ID_OFFSET) if value > EXCHANGE_ID_OFFSET else None
+
+
+def in_regular_lists(order: EngineOrder) -> bool:
+    return not is_advanced(order) or exchange_order_id(order) is not None
 
 
 def _decimals(step: Decimal) -> int:
@@ -34,7 +75,22 @@ def instrument_object(inst: Instrument) -> dict[str, Any]:
     }
 
 
+def regular_order_object(order: EngineOrder, *, maker_fee_percent: Decimal,
+                         taker_fee_percent: Decimal) -> dict[str, Any]:
+    """The order as the regular lists show it (an advanced one: under its exchange_order_id)."""
+    obj = order_object(order, maker_fee_percent=maker_fee_percent, taker_fee_percent=taker_fee_percent)
+    exchange_id = exchange_order_id(order)
+    if exchange_id is None:
+        return obj
+    for key in _ADVANCED_ONLY_FIELDS:
+        obj.pop(key, None)
+    obj["order_id"] = exchange_id
+    obj["order_type"] = _FIRED_AS.get(order.order_type, order.order_type).value
+    return obj
+
+
 def order_object(order: EngineOrder, *, maker_fee_percent: Decimal, taker_fee_percent: Decimal) -> dict[str, Any]:
+    """The order under its own id (an advanced one as the advanced lists show it)."""
     created_ms = order.create_time_ns // 1_000_000
     obj: dict[str, Any] = {
         "account_id": ACCOUNT_ID,
@@ -74,6 +130,9 @@ def order_object(order: EngineOrder, *, maker_fee_percent: Decimal, taker_fee_pe
         obj["list_id"] = order.list_id
         obj["contingency_type"] = order.contingency_type or ""
         obj["leg_id"] = order.leg_role or ""
+    exchange_id = exchange_order_id(order)
+    if exchange_id is not None:
+        obj["exchange_order_id"] = exchange_id
     if order.notional is not None:
         obj["notional"] = plain(order.notional)
     return obj

@@ -2,7 +2,9 @@
 `public/auth` once per connection, `public/heartbeat` every `heartbeat_seconds` that must be
 answered with `public/respond-heartbeat` (same id) within `heartbeat_timeout_seconds` or the server
 closes with 1000, user channels (`user.order`, `user.trade`, `user.balance`, `user.advance.order`)
-whose pushes carry id -1, and private requests after auth without a signature.
+whose pushes carry id -1, and private requests after auth without a signature. Advanced orders
+(triggers and list legs) change on `user.advance.order`; `user.order` carries the others, and the
+advanced ones too only with `mirror_advanced_on_user_order`.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from aiohttp import WSMsgType, web
 
 from bot.exchange.codes import name_of
 from bot.exchange.simulator import pipeline
-from bot.exchange.simulator.core import Refusal, Simulator
+from bot.exchange.simulator.core import ADVANCED_CHANNEL, ORDER_CHANNEL, Refusal, Simulator
 from bot.exchange.simulator.methods import user_balance
+from bot.exchange.simulator.wire import is_advanced
 
 log = logging.getLogger(__name__)
 
-CHANNELS = frozenset({"user.order", "user.trade", "user.balance", "user.advance.order"})
+CHANNELS = frozenset({ORDER_CHANNEL, "user.trade", "user.balance", ADVANCED_CHANNEL})
 MAX_SUBSCRIPTIONS = 400
 
 
@@ -56,15 +59,14 @@ class UserSocketHub:
     # --- pushes from the engine ---------------------------------------------------------------
 
     def _publish(self, channel: str, instrument: str, data: dict[str, Any]) -> None:
+        label = self.sim.config.advanced_channel_label if channel == ADVANCED_CHANNEL else channel
         for sock in list(self.sockets):
             for subscription in sock.subscriptions:
-                if subscription in (channel, f"{channel}.{instrument}") or (
-                        channel == "user.order" and data.get("list_id") and
-                        subscription in ("user.advance.order", f"user.advance.order.{instrument}")):
+                if subscription in (channel, f"{channel}.{instrument}"):
                     self._deliver(sock, {"id": -1, "method": "subscribe", "code": 0, "result": {
-                        "instrument_name": instrument, "subscription": subscription,
-                        "channel": _family(subscription), "data": [data]}})
-        if channel == "user.order" and not self._balance_push_pending:
+                        "instrument_name": instrument, "subscription": subscription.replace(channel, label, 1),
+                        "channel": label, "data": [data]}})
+        if channel in (ORDER_CHANNEL, ADVANCED_CHANNEL) and not self._balance_push_pending:
             self._balance_push_pending = True
             asyncio.get_running_loop().call_soon(self._push_balance)
 
@@ -194,10 +196,13 @@ class UserSocketHub:
         for channel in map(str, channels):
             sock.subscriptions.add(channel)
             family = _family(channel)
-            if family == "user.order":
-                # The first data message carries the subscribe id and the current open orders.
+            if family == ORDER_CHANNEL:
+                # The first data message carries the subscribe id and the current open orders (the
+                # advanced ones only where they are mirrored on this channel).
                 instrument = channel[len("user.order."):] or None
-                orders = [self.sim.wire_order(o) for o in self.sim.engine.open_orders(instrument)]
+                mirror = self.sim.config.mirror_advanced_on_user_order
+                orders = [self.sim.wire_order(o) for o in self.sim.engine.open_orders(instrument)
+                          if mirror or not is_advanced(o)]
                 replies.append({"id": request_id, "method": method, "code": 0, "result": {
                     "subscription": channel, "channel": family, "data": orders}})
         return replies
