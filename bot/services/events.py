@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextvars import ContextVar
+from typing import Any
 
 from bot.domain.events import Event
 
@@ -24,16 +25,18 @@ class EventBus:
         self._handlers: list[tuple[type[Event], Handler]] = []
         self.published: list[Event] = []     # recent events, for /healthz and tests
         self._keep = 200
-        # Per task (a context variable): another task publishing meanwhile is never held back.
-        self._held: ContextVar[list[Event] | None] = ContextVar(f"held-events-{id(self)}", default=None)
+        # Per task: another task publishing meanwhile is never held back. The owner is kept beside
+        # the list because a task started inside the block inherits (a copy of) this context.
+        self._held: ContextVar[tuple[asyncio.Task[Any] | None, list[Event]] | None] = ContextVar(
+            f"held-events-{id(self)}", default=None)
 
     def subscribe(self, event_type: type[Event], handler: Handler) -> None:
         self._handlers.append((event_type, handler))
 
     async def publish(self, event: Event) -> None:
         held = self._held.get()
-        if held is not None:
-            held.append(event)
+        if held is not None and held[0] is asyncio.current_task():
+            held[1].append(event)
             return
         await self._deliver(event)
 
@@ -45,7 +48,7 @@ class EventBus:
     def collecting(self) -> Iterator[list[Event]]:
         """Hold back what this task publishes inside the block; the caller publishes the list after."""
         held: list[Event] = []
-        token = self._held.set(held)
+        token = self._held.set((asyncio.current_task(), held))
         try:
             yield held
         finally:
