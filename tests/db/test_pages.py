@@ -111,10 +111,12 @@ async def test_executed_orders_are_final_with_a_fill_and_filter_by_symbol_side_s
 
     assert await ids() == ["o6", "o5", "o2", "o1"]
     assert await ids(OrderFilter(symbol="BTC_USDT")) == ["o5", "o2", "o1"]
-    assert await ids(OrderFilter(side="SELL")) == ["o5"]
+    assert await ids(OrderFilter(side="sell")) == ["o5"]
     assert await ids(OrderFilter(status=OrderStatus.CANCELED)) == ["o2"]
     assert await ids(OrderFilter(since=NOON + timedelta(hours=1), until=NOON + timedelta(hours=3))) == ["o5", "o2"]
     assert [r.exchange_order_id for r in (await repo.open_page()).items] == ["o4"]
+    with pytest.raises(ValueError):
+        await ids(OrderFilter(status="SOLD"))
 
 
 async def test_lists_never_mix_paper_and_live(db: str) -> None:

@@ -45,12 +45,13 @@ class OrderFilter:
     until: datetime | None = None
 
     def apply(self, query: Any) -> Any:
+        """The filter on `query`; an unknown side or status raises ValueError (a 400 for the API)."""
         if self.symbol:
-            query = query.filter(symbol=self.symbol)
+            query = query.filter(symbol=self.symbol.upper())
         if self.side:
-            query = query.filter(side=Side(self.side).value)
+            query = query.filter(side=Side(str(self.side).upper()).value)
         if self.status:
-            query = query.filter(status=OrderStatus(self.status).value)
+            query = query.filter(status=OrderStatus(str(self.status).upper()).value)
         if self.since is not None:
             query = query.filter(create_time_ns__gte=epoch_ns(self.since))
         if self.until is not None:
