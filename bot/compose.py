@@ -39,8 +39,11 @@ from bot.services.locks import JobLock, LocalJobLock, RedisJobLock
 from bot.services.oco_health import OcoHealthService
 from bot.services.portfolio import PortfolioService
 from bot.services.protection import ProtectionService
+from bot.services.signal_board import SignalBoard
 from bot.services.signals import SignalService
 from bot.services.sync import SyncService
+from bot.services.user_settings import SettingDefaults, UserSettingsService
+from bot.services.watchlist import WatchlistService
 from bot.settings import Settings
 from bot.telegram.notifier import Notifier
 from webapp.app import build_web_app
@@ -67,6 +70,9 @@ class Services:
     portfolio: PortfolioService
     oco_health: OcoHealthService
     signals: SignalService
+    watchlist: WatchlistService
+    user_settings: UserSettingsService
+    signal_board: SignalBoard
     alerts: AlertsService
 
     def handler_dependencies(self) -> dict[str, Any]:
@@ -170,7 +176,12 @@ def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, 
     signals = SignalService(exchange, events, strategy, auto_orders=AutoOrderService(exchange, events))
     return Services(exchange=exchange, events=events, orders=orders, sync=sync, protection=protection,
                     portfolio=PortfolioService(exchange.mode), oco_health=OcoHealthService(exchange.mode),
-                    signals=signals, alerts=AlertsService(default_timezone=settings.TIMEZONE))
+                    signals=signals, watchlist=WatchlistService(exchange),
+                    user_settings=UserSettingsService(SettingDefaults(
+                        language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE,
+                        daily_alert_time=settings.DAILY_ALERT_TIME)),
+                    signal_board=SignalBoard(exchange.mode),
+                    alerts=AlertsService(default_timezone=settings.TIMEZONE))
 
 
 async def build_application(settings: Settings, *, exchange: Exchange | None = None) -> Application:

@@ -7,6 +7,8 @@ Telegram limits callback data to 64 bytes: `protect:<symbol>:<group id>` is at m
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiogram.filters.callback_data import CallbackData
 
 
@@ -18,3 +20,11 @@ class ProtectCallback(CallbackData, prefix="protect"):
 
     symbol: str
     group: str = ""
+
+
+class AnalyzeCallback(CallbackData, prefix="an"):
+    """Open /analyze for a coin (from /watchlist, /signals): `brief` is the analysis in words with
+    its chart; `more` adds the wider indicator set; `chart` sends the chart again."""
+
+    symbol: str
+    view: Literal["brief", "more", "chart"] = "brief"

@@ -8,5 +8,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 COMMANDS = [
     ("start", __("Main menu")),
     ("help", __("What the bot can do")),
+    ("signals", __("Newest decision per coin, with its reasons")),
+    ("watchlist", __("Watched coins: Trade / Alert / Margin, amount, SL / TP")),
     ("alerts", __("Alerts: coins and what notifies you")),
 ]

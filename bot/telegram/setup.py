@@ -18,7 +18,7 @@ from bot.telegram.commands import COMMANDS
 from bot.telegram.handlers import start
 from bot.telegram.middlewares.allow_list import AllowListMiddleware
 from bot.telegram.middlewares.language import SUPPORTED, LanguageMiddleware
-from bot.telegram.routers import alerts
+from bot.telegram.routers import alerts, signals, watchlist
 
 LOCALES = Path(__file__).resolve().parents[2] / "locales"
 
@@ -38,7 +38,8 @@ def build_bot(settings: Settings, api_url: str | None = None, token: str | None 
 
 
 def build_routers(settings: Settings) -> list[Router]:
-    return [start.build_router(settings.mode), alerts.build_router()]
+    return [start.build_router(settings.mode), watchlist.build_router(), signals.build_router(),
+            alerts.build_router()]
 
 
 def build_dispatcher(settings: Settings, *, services: dict[str, Any], storage: Any) -> Dispatcher:

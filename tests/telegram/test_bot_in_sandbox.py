@@ -86,8 +86,9 @@ async def test_a_strangers_button_press_is_answered_and_ignored(running_bot: Bot
 
 
 async def test_commands_are_registered_in_both_languages(running_bot: BotApiEmulator) -> None:
-    registered = [c["command"] for c in running_bot.commands["es"]]
-    assert registered[:2] == ["start", "help"] and "alerts" in registered
+    assert [c["command"] for c in running_bot.commands["es"]][:2] == ["start", "help"]
+    assert "watchlist" in [c["command"] for c in running_bot.commands["en"]]
+    assert "alerts" in [c["command"] for c in running_bot.commands["en"]]
     assert running_bot.commands["es"][1]["description"] == "Qué puede hacer el bot"
     assert running_bot.commands["en"][1]["description"] == "What the bot can do"
 

@@ -12,6 +12,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot.db.models import AuditLog, AutoOrderDecision, NotificationOutbox
+from bot.db.repositories.newest import newest_per_symbol
 
 
 class AutoOrderDecisionRepository:
@@ -27,6 +28,10 @@ class AutoOrderDecisionRepository:
         row: AutoOrderDecision | None = await AutoOrderDecision.filter(
             symbol=symbol, allowed=True, mode=self.mode).order_by("-decided_at", "-id").first()
         return row
+
+    async def latest(self, symbols: Iterable[str]) -> dict[str, AutoOrderDecision]:
+        """The newest decision (placed or refused) of each coin, in this mode."""
+        return {r.symbol: r for r in await newest_per_symbol(AutoOrderDecision, symbols, mode=self.mode)}
 
     async def record(self, *, symbol: str, allowed: bool, price: Decimal | None, decided_at: datetime,
                      rule: str | None = None, detail: str = "", client_oid: str | None = None) -> AutoOrderDecision:

@@ -129,8 +129,11 @@ class OrderRepository:
         rows: list[OrderRecord] = await self._orders().filter(exchange_order_id__in=ids)
         return {r.exchange_order_id: r for r in rows}
 
-    async def open_rows(self) -> list[OrderRecord]:
-        rows: list[OrderRecord] = await self._orders().filter(status__in=OPEN_STATUSES)
+    async def open_rows(self, symbol: str | None = None) -> list[OrderRecord]:
+        query = self._orders().filter(status__in=OPEN_STATUSES)
+        if symbol is not None:
+            query = query.filter(symbol=symbol)
+        rows: list[OrderRecord] = await query
         return rows
 
     async def count(self) -> int:

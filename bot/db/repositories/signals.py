@@ -16,6 +16,7 @@ from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from bot.db.models import IndicatorSnapshot, SignalRecord, StrategyState
+from bot.db.repositories.newest import newest_per_symbol
 from bot.db.repositories.pagination import Ordering, Page, keyset_page
 
 SIGNALS = Ordering("signals", "decided_at")
@@ -68,6 +69,10 @@ class IndicatorRepository:
 
 
 class SignalRepository:
+    async def latest(self, symbols: Iterable[str]) -> dict[str, SignalRecord]:
+        """The newest decision of each coin (coins never decided on are left out)."""
+        return {r.symbol: r for r in await newest_per_symbol(SignalRecord, symbols)}
+
     async def tracked(self, symbols: Iterable[str]) -> dict[str, TrackedRow]:
         rows = await StrategyState.filter(symbol__in=list(symbols))
         return {r.symbol: TrackedRow(dict(r.state), r.last_decision) for r in rows}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.db.models import WatchlistEntry
 from bot.db.repositories.pagination import Ordering, Page, keyset_page
 
@@ -17,6 +19,19 @@ class WatchlistRepository:
     async def get(self, symbol: str) -> WatchlistEntry | None:
         row: WatchlistEntry | None = await WatchlistEntry.get_or_none(symbol=symbol)
         return row
+
+    async def add(self, symbol: str, **columns: Any) -> WatchlistEntry:
+        row: WatchlistEntry = await WatchlistEntry.create(symbol=symbol, **columns)
+        return row
+
+    async def remove(self, symbol: str) -> bool:
+        deleted: int = await WatchlistEntry.filter(symbol=symbol).delete()
+        return deleted > 0
+
+    async def update(self, symbol: str, **columns: Any) -> WatchlistEntry | None:
+        """Set some columns of one coin; None when the coin is not (or no longer) watched."""
+        changed: int = await WatchlistEntry.filter(symbol=symbol).update(**columns)
+        return await self.get(symbol) if changed else None
 
     async def page(self, *, cursor: str | None = None, limit: int | None = None) -> Page[WatchlistEntry]:
         """Coins in symbol order."""

@@ -1,0 +1,117 @@
+"""Every sentence the strategy, the data checks and the order rules produce has words in both
+languages: the producers are run here, so a new or reworded sentence fails until it is given a shape."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from bot.domain.order_rules import RULES, OrderCandidate, RuleLimits
+from bot.domain.strategy import Decision, StrategyParams, TrackedState, decide
+from bot.exchange.base import Candle
+from bot.presentation.signal_words import REASONS, REFUSALS, STALE, reason_words, recognised, refusal_words, stale_words
+from bot.services.indicators import MIN_CANDLES, CandleArrays, compute_indicators, data_problem, indicators_at
+from bot.telegram.setup import build_i18n
+
+D = Decimal
+
+
+def strategy_reasons() -> Iterator[str]:
+    params = StrategyParams()
+    states = [TrackedState(), TrackedState(D(100), Decision.BUY), TrackedState(D(100), Decision.SELL)]
+    for rsi, price, ema, volume, state in itertools.product(
+            (D(20), D(50), D(80)), (D("99.5"), D(100), D("0.000123")), (D(90), D(110)), (D("0.2"), D(2)), states):
+        values = {"rsi": rsi, "ema50": ema, "ema200": ema, "volume_ratio": volume}
+        yield from decide(values, price, state, params).reasons
+    yield from decide({}, D(1), TrackedState(), params).reasons
+    yield from decide({"rsi": D(20), "ema50": D(1)}, D(1), TrackedState(), params).reasons
+
+
+def candles(count: int, *, gap_at: int | None = None, zero_volume_from: int | None = None) -> list[Candle]:
+    out, t = [], 0
+    for i in range(count):
+        t += 3_600_000 * (2 if gap_at == i else 1)
+        volume = D(0) if zero_volume_from is not None and i >= zero_volume_from else D(10)
+        out.append(Candle(t, D(100), D(101), D(99), D(100) + D(i % 7), volume))
+    return out
+
+
+def stale_reasons() -> Iterator[str]:
+    yield data_problem(candles(50), "1h") or ""
+    yield data_problem(candles(300, gap_at=250), "1h") or ""
+    yield data_problem(candles(300, zero_volume_from=270), "1h") or ""
+    yield data_problem(candles(300, zero_volume_from=299), "1h") or ""
+    flat = candles(MIN_CANDLES + 5)
+    arrays = CandleArrays.of(flat)
+    broken = CandleArrays(arrays.timestamps, arrays.high, arrays.low, np.full(len(flat), np.nan), arrays.volume,
+                          arrays.closes)
+    yield indicators_at(broken, len(flat) - 1).stale_reason or ""
+    yield compute_indicators([]).stale_reason or ""
+    # What the market updater stores for a coin whose candles could not be fetched.
+    yield "no market data: ExchangeError: instrument not found"
+
+
+def refusals() -> Iterator[tuple[str, str]]:
+    base = OrderCandidate(symbol="BTC_USDT", price=D(100), cost=D(50), trade_enabled=True,
+                          open_buy_prices=(), last_order_price=None, free_quote=D(1000))
+    limits = RuleLimits()
+    cases = [
+        OrderCandidate(**{**base.__dict__, "trade_enabled": False}),
+        OrderCandidate(**{**base.__dict__, "open_buy_prices": (D(90), D(95), D(98))}),
+        OrderCandidate(**{**base.__dict__, "open_buy_prices": (D(100),)}),
+        OrderCandidate(**{**base.__dict__, "last_order_price": D("99.5")}),
+        OrderCandidate(**{**base.__dict__, "free_quote": D("10.5")}),
+    ]
+    for candidate in cases:
+        for rule in RULES:
+            refusal = rule(candidate, limits)
+            if refusal is not None:
+                yield refusal.rule, refusal.detail
+
+
+def test_every_strategy_reason_has_words() -> None:
+    produced = set(strategy_reasons())
+    assert len(produced) > 10
+    assert [r for r in produced if not recognised(r, REASONS)] == []
+
+
+def test_every_stale_reason_has_words() -> None:
+    produced = [r for r in stale_reasons() if r]
+    assert len(produced) == 7
+    assert [r for r in produced if not recognised(r, STALE)] == []
+
+
+def test_every_order_rule_refusal_has_words() -> None:
+    produced = dict(refusals())
+    assert set(produced) == {"trade_disabled", "max_open_per_symbol", "duplicate_price", "min_price_move",
+                             "insufficient_balance"}
+    for rule, detail in produced.items():
+        pattern, _ = REFUSALS[rule]
+        assert pattern is None or pattern.search(detail), (rule, detail)
+
+
+@pytest.fixture
+def spanish():
+    i18n = build_i18n("es")
+    return lambda text: i18n.gettext(text, locale="es")
+
+
+def test_reasons_read_in_spanish_with_spanish_numbers(spanish) -> None:
+    assert reason_words("RSI 28.53 < 30", spanish, "es") == "RSI 28,53 por debajo de 30: sobreventa"
+    assert reason_words("price above EMA200 (95000.12)", spanish, "es") == \
+        "precio por encima de la EMA200 (95.000,12)"
+    assert stale_words("too little history: 100 candles, needs 214", spanish, "es") == \
+        "poco historial: 100 velas, hacen falta 214"
+    assert refusal_words("max_open_per_symbol", "3 open buy orders on BTC_USDT (limit 3)", spanish, "es") == \
+        "ya hay 3 compras abiertas (como mucho 3)"
+    assert refusal_words("insufficient_balance", "needs 100.5 USDT, free 10.5 USDT", spanish, "es") == \
+        "saldo insuficiente: hacen falta 100,5 USDT, hay 10,5 USDT libres"
+
+
+def test_unknown_sentences_are_shown_as_stored() -> None:
+    assert reason_words("a brand new reason", str, "en") == "a brand new reason"
+    assert refusal_words("new_rule", "some detail", str, "en") == "some detail"
