@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+import logging
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
 
 MODELS = ["bot.db.models"]
+log = logging.getLogger(__name__)
+# pg_advisory_lock key held while migrations run: any fixed 64-bit number, the same in every replica.
+MIGRATION_LOCK_KEY = 0x63727970746F6D67   # "cryptomg"
 
 
 def connection_label(db_url: str) -> str:
@@ -40,11 +48,60 @@ def _ensure_sqlite_dir(db_url: str) -> None:
 
 
 async def migrate(db_url: str) -> None:
-    """Apply the committed migrations (idempotent). Same files for SQLite and PostgreSQL."""
+    """Apply the committed migrations (idempotent). Same files for SQLite and PostgreSQL.
+
+    Replicas that start together all call this: one runs the migrations under a lock, the others
+    wait for it and then find nothing left to apply (unlocked, both would create the same tables
+    and one would die on a duplicate key)."""
     from tortoise.migrations.api import migrate as run_migrations
 
     _ensure_sqlite_dir(db_url)
-    await run_migrations(config=tortoise_config(db_url))
+    async with migration_lock(db_url):
+        await run_migrations(config=tortoise_config(db_url))
+
+
+@contextlib.asynccontextmanager
+async def migration_lock(db_url: str) -> AsyncIterator[None]:
+    """PostgreSQL: a session advisory lock on its own connection (released by PostgreSQL itself if
+    this process dies). SQLite: an exclusive lock on a file beside the database."""
+    if db_url.startswith("sqlite"):
+        async with _file_lock(db_url):
+            yield
+        return
+    import asyncpg
+
+    conn = await asyncpg.connect(_asyncpg_dsn(db_url))
+    try:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY):
+            log.info("another replica is applying the migrations: waiting for it")
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        try:
+            yield
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def _file_lock(db_url: str) -> AsyncIterator[None]:
+    if ":memory:" in db_url:
+        yield
+        return
+    path = db_url.removeprefix("sqlite://") + ".migrate-lock"
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _asyncpg_dsn(db_url: str) -> str:
+    return "postgresql://" + db_url.split("://", 1)[1]
 
 
 async def init_db(db_url: str, *, run_migrations: bool = True) -> None:
