@@ -31,13 +31,17 @@ from bot.jobs.registry import job_definitions
 from bot.jobs.scheduler import JobScheduler
 from bot.jobs.sync_job import make_sync_job
 from bot.sandbox import SandboxHandle
+from bot.services.actions import ActionService
 from bot.services.alerts import AlertsService
 from bot.services.audited_exchange import AuditedExchange
 from bot.services.auto_orders import AutoOrderService
 from bot.services.events import EventBus
 from bot.services.locks import JobLock, LocalJobLock, RedisJobLock
 from bot.services.oco_health import OcoHealthService
+from bot.services.orders_overview import OrdersOverviewService
 from bot.services.portfolio import PortfolioService
+from bot.services.portfolio_overview import PortfolioOverviewService
+from bot.services.prices import PriceBoard
 from bot.services.protection import ProtectionService
 from bot.services.signal_board import SignalBoard
 from bot.services.signals import SignalService
@@ -74,6 +78,10 @@ class Services:
     user_settings: UserSettingsService
     signal_board: SignalBoard
     alerts: AlertsService
+    prices: PriceBoard
+    actions: ActionService
+    orders_overview: OrdersOverviewService
+    portfolio_overview: PortfolioOverviewService
 
     def handler_dependencies(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -174,13 +182,19 @@ def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, 
         rsi_buy=settings.STRATEGY_RSI_BUY, rsi_sell=settings.STRATEGY_RSI_SELL,
         min_volume_ratio=settings.STRATEGY_MIN_VOLUME_RATIO, rebuy_move_percent=settings.STRATEGY_REBUY_MOVE_PERCENT)
     signals = SignalService(exchange, events, strategy, auto_orders=AutoOrderService(exchange, events))
+    portfolio = PortfolioService(exchange.mode)
+    oco_health = OcoHealthService(exchange.mode)
+    prices = PriceBoard(exchange)
+    user_settings = UserSettingsService(SettingDefaults(
+        language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE, daily_alert_time=settings.DAILY_ALERT_TIME))
+    actions = ActionService(exchange, protection, portfolio, user_settings,
+                            allowed_users=settings.TELEGRAM_ALLOWED_USERS, mirror=sync.ingest)
     return Services(exchange=exchange, events=events, orders=orders, sync=sync, protection=protection,
-                    portfolio=PortfolioService(exchange.mode), oco_health=OcoHealthService(exchange.mode),
-                    signals=signals, watchlist=WatchlistService(exchange),
-                    user_settings=UserSettingsService(SettingDefaults(
-                        language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE,
-                        daily_alert_time=settings.DAILY_ALERT_TIME)),
-                    signal_board=SignalBoard(exchange.mode),
+                    portfolio=portfolio, oco_health=oco_health, signals=signals,
+                    watchlist=WatchlistService(exchange), user_settings=user_settings,
+                    signal_board=SignalBoard(exchange.mode), prices=prices, actions=actions,
+                    orders_overview=OrdersOverviewService(exchange.mode, prices, oco_health),
+                    portfolio_overview=PortfolioOverviewService(portfolio),
                     alerts=AlertsService(default_timezone=settings.TIMEZONE))
 
 

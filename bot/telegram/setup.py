@@ -15,10 +15,9 @@ from aiogram.utils.i18n import I18n
 
 from bot.settings import DEFAULT_TELEGRAM_API_URL, Settings
 from bot.telegram.commands import COMMANDS
-from bot.telegram.handlers import start
 from bot.telegram.middlewares.allow_list import AllowListMiddleware
 from bot.telegram.middlewares.language import SUPPORTED, LanguageMiddleware
-from bot.telegram.routers import alerts, signals, watchlist
+from bot.telegram.routers import actions, alerts, orders, portfolio, signals, start, watchlist
 
 LOCALES = Path(__file__).resolve().parents[2] / "locales"
 
@@ -38,8 +37,8 @@ def build_bot(settings: Settings, api_url: str | None = None, token: str | None 
 
 
 def build_routers(settings: Settings) -> list[Router]:
-    return [start.build_router(settings.mode), watchlist.build_router(), signals.build_router(),
-            alerts.build_router()]
+    return [start.build_router(settings.mode), orders.build_router(), actions.build_router(),
+            portfolio.build_router(), watchlist.build_router(), signals.build_router(), alerts.build_router()]
 
 
 def build_dispatcher(settings: Settings, *, services: dict[str, Any], storage: Any) -> Dispatcher:
@@ -59,6 +58,6 @@ async def register_commands(bot: Bot, settings: Settings) -> None:
     i18n = build_i18n(settings.DEFAULT_LANGUAGE)
     for language in (*SUPPORTED, None):
         locale = language or settings.DEFAULT_LANGUAGE
-        with i18n.context(), i18n.use_locale(locale):
-            commands = [BotCommand(command=c, description=str(d)) for c, d in COMMANDS]
+        commands = [BotCommand(command=c.name, description=i18n.gettext(c.description, locale=locale))
+                    for c in COMMANDS]
         await bot.set_my_commands(commands, language_code=language)

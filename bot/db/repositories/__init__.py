@@ -19,6 +19,7 @@ from bot.db.models import (
     User,
     WatchlistEntry,
 )
+from bot.db.repositories.actions import DailyReportRepository, PendingActionRepository
 from bot.db.repositories.activity import AuditLogRepository, AutoOrderDecisionRepository, OutboxRepository
 from bot.db.repositories.balances import BalanceRepository
 from bot.db.repositories.cursors import SyncCursorRepository
@@ -44,11 +45,41 @@ from bot.db.repositories.users import UserRepository
 from bot.db.repositories.watchlist import WatchlistRepository
 
 __all__ = [
-    "DEFAULT_LIMIT", "MAX_LIMIT", "OPEN_STATUSES",
-    "AuditLogRepository", "AutoOrderDecision", "AutoOrderDecisionRepository", "BalanceRecord",
-    "BalanceRepository", "IndicatorRepository", "IndicatorSnapshot", "InvalidCursor", "NewSignal", "NewSnapshot",
-    "NotificationOutbox", "OcoGroupRecord", "OcoGroupRepository", "OrderFilter", "OrderRecord", "OrderRepository",
-    "OutboxRepository", "Page", "PortfolioRepository", "PortfolioSnapshot", "SignalRecord", "SignalRepository",
-    "SyncCursor", "SyncCursorRepository", "TrackedRow", "User", "UserRepository", "WatchlistEntry",
-    "WatchlistRepository", "group_id_of", "guess_source", "record_to_order",
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "OPEN_STATUSES",
+    "AuditLogRepository",
+    "AutoOrderDecision",
+    "AutoOrderDecisionRepository",
+    "BalanceRecord",
+    "BalanceRepository",
+    "DailyReportRepository",
+    "IndicatorRepository",
+    "IndicatorSnapshot",
+    "InvalidCursor",
+    "NewSignal",
+    "NewSnapshot",
+    "NotificationOutbox",
+    "OcoGroupRecord",
+    "OcoGroupRepository",
+    "OrderFilter",
+    "OrderRecord",
+    "OrderRepository",
+    "OutboxRepository",
+    "Page",
+    "PendingActionRepository",
+    "PortfolioRepository",
+    "PortfolioSnapshot",
+    "SignalRecord",
+    "SignalRepository",
+    "SyncCursor",
+    "SyncCursorRepository",
+    "TrackedRow",
+    "User",
+    "UserRepository",
+    "WatchlistEntry",
+    "WatchlistRepository",
+    "group_id_of",
+    "guess_source",
+    "record_to_order",
 ]

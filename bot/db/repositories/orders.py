@@ -210,7 +210,9 @@ class OrderRepository:
 
     async def entries_without_group(self) -> list[OrderRecord]:
         """Watched buys that filled (fully, or partly then ended) and have no protection group yet."""
-        grouped = await OcoGroupRecord.filter(mode=self.mode, account=self.account).values_list(
+        # Groups protecting coins held (a Protect action) have no entry order.
+        grouped = await OcoGroupRecord.filter(mode=self.mode, account=self.account,
+                                              entry_exchange_order_id__isnull=False).values_list(
             "entry_exchange_order_id", flat=True)
         rows: list[OrderRecord] = await self._orders().filter(
             watched=True, side=Side.BUY.value, status__in=FINAL_STATUS_VALUES, filled_quantity__gt=Decimal(0),
@@ -237,6 +239,26 @@ class OrderRepository:
             query = query.filter(symbol=symbol)
         rows: list[OrderRecord] = await query
         return rows
+
+    async def last_unprotected_buys(self, assets: Iterable[str], *, look_back: int = 20) -> dict[str, OrderRecord]:
+        """Per asset, its most recent filled buy (in any quote currency) that no placing or active
+        protection group covers: its price is where a new stop-loss and take-profit belong, its time
+        is since when the coins are exposed. Two queries per asset."""
+        found: dict[str, OrderRecord] = {}
+        for asset in sorted(set(assets)):
+            rows: list[OrderRecord] = await self._orders().filter(
+                symbol__startswith=f"{asset}_", side=Side.BUY.value, filled_quantity__gt=Decimal(0)).order_by(
+                "-create_time_ns", "-id").limit(look_back)
+            if not rows:
+                continue
+            covered = set(await OcoGroupRecord.filter(
+                mode=self.mode, account=self.account, state__in=["placing", "active"],
+                entry_exchange_order_id__in=[r.exchange_order_id for r in rows]).values_list(
+                "entry_exchange_order_id", flat=True))
+            row = next((r for r in rows if r.exchange_order_id not in covered), None)
+            if row is not None:
+                found[asset] = row
+        return found
 
     # Lists for people ----------------------------------------------------------------------
 

@@ -38,6 +38,12 @@ class PortfolioRepository:
             .values_list("taken_at", "total_usd")
         return [(taken_at, total) for taken_at, total in rows]
 
+    async def first_since(self, moment: datetime) -> PortfolioSnapshot | None:
+        """The first valuation at or after `moment` (the base of "change since a day ago")."""
+        row: PortfolioSnapshot | None = await self._snapshots().filter(taken_at__gte=moment).order_by(
+            "taken_at", "id").first()
+        return row
+
     async def page(self, *, since: datetime | None = None, until: datetime | None = None,
                    newest_first: bool = True, cursor: str | None = None,
                    limit: int | None = None) -> Page[PortfolioSnapshot]:

@@ -15,6 +15,7 @@ from bot.db.repositories import (
     WatchlistRepository,
 )
 from bot.domain.orders import Order
+from bot.domain.protection import ProtectionPlan
 from bot.exchange.base import Exchange
 from bot.services.events import EventBus
 from bot.services.protection.legs import LegReactor
@@ -39,6 +40,21 @@ class ProtectionService:
     async def protect(self, entry: OrderRecord) -> ProtectionResult:
         """Protect a watched buy that filled; idempotent (one group per buy, ever)."""
         return await self.placer.protect(entry)
+
+    @property
+    def native_oco_expected(self) -> bool:
+        """Whether the next protection will be one native OCO (else two legs the bot links)."""
+        return self.placer.native_oco_expected
+
+    async def plan_holding(self, symbol: str, quantity: Decimal, reference_price: Decimal, *,
+                           stop_loss_percent: Decimal, take_profit_percent: Decimal) -> ProtectionPlan:
+        """What protecting coins already held would place now (a Protect action's preview)."""
+        return await self.placer.plan_holding(symbol, quantity, reference_price, stop_loss_percent=stop_loss_percent,
+                                              take_profit_percent=take_profit_percent)
+
+    async def protect_holding(self, group_id: str, plan: ProtectionPlan) -> ProtectionResult:
+        """Place a confirmed plan for coins already held as group `group_id`; idempotent."""
+        return await self.placer.protect_holding(group_id, plan)
 
     async def on_leg_change(self, row: OrderRecord, order: Order, previous_filled: Decimal) -> None:
         """A protection leg changed on the exchange: close the group, or shrink the sibling."""

@@ -36,6 +36,7 @@ from bot.domain.protection import (
     DEFAULT_STOP_LOSS_PERCENT,
     DEFAULT_TAKE_PROFIT_PERCENT,
     OpenSell,
+    ProtectionPlan,
     plan_protection,
 )
 from bot.domain.reasons import Reason
@@ -68,6 +69,8 @@ class ProtectionResult:
     quantity: Decimal
     native: bool | None
     reason: str | None = None
+    reason_key: str | None = None      # bot.domain.reasons: the reason, for each reader's language
+    reason_args: tuple[tuple[str, str], ...] = ()
 
 
 class ProtectionPlacer:
@@ -86,6 +89,12 @@ class ProtectionPlacer:
         self._step_hook = step_hook
         # The planner's detailed shortfall reason, until the group is activated (lost on a restart).
         self._plan_reasons: dict[str, Reason] = {}
+        # What the last attempt at a native OCO found, so a preview can say which kind will be used.
+        self.native_oco_refused = False
+
+    @property
+    def native_oco_expected(self) -> bool:
+        return self.prefer_native_oco and not self.native_oco_refused
 
     @property
     def mode(self) -> str:
@@ -147,6 +156,41 @@ class ProtectionPlacer:
             stop_loss_price=group.stop_loss_price, take_profit_price=group.take_profit_price,
             native_oco=True, mode=self.mode))
         return ProtectionResult(group.id, GroupState.ACTIVE, group.quantity, True)
+
+    async def plan_holding(self, symbol: str, quantity: Decimal, reference_price: Decimal, *,
+                           stop_loss_percent: Decimal, take_profit_percent: Decimal) -> ProtectionPlan:
+        """What protecting coins already held would place now (a Protect action's preview): the same
+        planner as for a filled buy, against the free balance and the open sells."""
+        instrument = await self.sender.instrument(symbol)
+        balances = await self.exchange.balances()
+        free = balances[instrument.base].free if instrument.base in balances else ZERO
+        sells: list[OpenSell] = []
+        if free < quantity:
+            sells = [OpenSell(o.order_id, o.remaining_quantity, o.list_id)
+                     for o in await self.exchange.open_orders(symbol) if o.side is Side.SELL]
+        return plan_protection(instrument, filled_quantity=quantity, entry_price=reference_price,
+                               free_quantity=free, open_sells=sells, stop_loss_percent=stop_loss_percent,
+                               take_profit_percent=take_profit_percent)
+
+    async def protect_holding(self, group_id: str, plan: ProtectionPlan) -> ProtectionResult:
+        """Place a confirmed plan for coins already held as group `group_id` (the action's id, so its
+        legs' client_oids follow from it). Idempotent like `protect`: a second call finds the group,
+        and a group left "placing" looks its legs up on the exchange before sending anything."""
+        async with self.events.held_while(self.lock):
+            group = await self.groups.get(group_id)
+            if group is None:
+                group = await self.groups.create(
+                    group_id, symbol=plan.symbol,
+                    entry_exchange_order_id=None, state=GroupState.PLACING.value, quantity=plan.quantity,
+                    entry_price=plan.entry_price, stop_loss_price=plan.stop_loss_price,
+                    take_profit_price=plan.take_profit_price,
+                    stop_loss_client_oid=leg_client_oid(group_id, OrderRole.STOP_LOSS),
+                    take_profit_client_oid=leg_client_oid(group_id, OrderRole.TAKE_PROFIT))
+                await self._step("group_saved")
+            elif GroupState(group.state) is not GroupState.PLACING:
+                return ProtectionResult(group_id, GroupState(group.state), group.quantity,
+                                        group.native_list_id is not None, group.failure_reason)
+            return await self._place(group, plan.quantity)
 
     async def resume_pending(self) -> list[ProtectionResult]:
         """After a restart: finish groups left in "placing", and protect watched fills that have none."""
@@ -273,6 +317,7 @@ class ProtectionPlacer:
                 stop_loss_client_oid=group.stop_loss_client_oid or ""))
         except NativeOcoUnavailable:
             log.info("native OCO unavailable for %s: placing two linked orders", group.symbol)
+            self.native_oco_refused = True
             return False
         except (RateLimited, ExchangeUnavailable):
             raise
@@ -282,7 +327,9 @@ class ProtectionPlacer:
             if not refused_here:
                 raise
             log.info("native OCO refused for %s (%s): placing two linked orders", group.symbol, exc)
+            self.native_oco_refused = True
             return False
+        self.native_oco_refused = False
         group.native_list_id = placement.list_id
         await self._step("native_sent")
         await self.groups.save(group, "native_list_id")
@@ -313,7 +360,7 @@ class ProtectionPlacer:
         group.failure_reason = reason.text[:255]
         await self.groups.save(group)
         await self._publish_failure(group.id, group.symbol, wanted, ZERO, reason)
-        return ProtectionResult(group.id, GroupState.FAILED, ZERO, None, reason.text)
+        return ProtectionResult(group.id, GroupState.FAILED, ZERO, None, reason.text, reason.key, reason.args)
 
     async def _ambiguous(self, group: OcoGroupRecord, exc: ExchangeError) -> ProtectionResult:
         # The outcome is unknown: the group stays "placing"; the next cycle looks the client_oids up.

@@ -1,0 +1,69 @@
+"""Queries for actions awaiting confirmation and for the daily reports already sent.
+
+Both are claimed with one conditional write, so two presses, two devices or two replicas racing
+for the same action (or the same day's report) find exactly one winner in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from bot.db.models import DailyReportSent, PendingAction
+
+
+class PendingActionRepository:
+    async def create(self, *, action_id: str, telegram_id: int, kind: str, payload: dict[str, Any], mode: str,
+                     expires_at: datetime) -> PendingAction:
+        row: PendingAction = await PendingAction.create(
+            id=action_id, telegram_id=telegram_id, kind=kind, payload=payload, mode=mode, state="pending",
+            expires_at=expires_at)
+        return row
+
+    async def get(self, action_id: str) -> PendingAction | None:
+        row: PendingAction | None = await PendingAction.get_or_none(id=action_id)
+        return row
+
+    async def claim(self, action_id: str, telegram_id: int, *, now: datetime, stale_before: datetime) -> bool:
+        """pending (and not expired) -> running for its owner; True for the one caller that won.
+        A run left "running" since before `stale_before` (a crash) may be taken over: both kinds of
+        action are idempotent on the exchange, so running one again finds what the first one did."""
+        won: int = await PendingAction.filter(id=action_id, telegram_id=telegram_id, state="pending",
+                                              expires_at__gt=now).update(state="running", decided_at=now)
+        if won:
+            return True
+        resumed: int = await PendingAction.filter(id=action_id, telegram_id=telegram_id, state="running",
+                                                  decided_at__lt=stale_before).update(decided_at=now)
+        return bool(resumed)
+
+    async def finish(self, action_id: str, state: str, result: dict[str, Any]) -> None:
+        await PendingAction.filter(id=action_id).update(state=state, result=result)
+
+    async def dismiss(self, action_id: str, telegram_id: int, *, now: datetime) -> bool:
+        dismissed: int = await PendingAction.filter(id=action_id, telegram_id=telegram_id, state="pending").update(
+            state="canceled", decided_at=now)
+        return bool(dismissed)
+
+    async def delete_older_than(self, moment: datetime) -> int:
+        deleted: int = await PendingAction.filter(created_at__lt=moment).delete()
+        return deleted
+
+
+class DailyReportRepository:
+    async def claim(self, telegram_id: int, day: date) -> bool:
+        """Record the day's report as sent; False when it already was (here, or by another replica)."""
+        try:
+            await DailyReportSent.create(telegram_id=telegram_id, day=day)
+        except IntegrityError:
+            return False
+        return True
+
+    async def release(self, telegram_id: int, day: date) -> None:
+        """The send failed after the claim: the next tick may try again."""
+        await DailyReportSent.filter(telegram_id=telegram_id, day=day).delete()
+
+    async def sent_days(self, telegram_id: int) -> list[date]:
+        rows = await DailyReportSent.filter(telegram_id=telegram_id).order_by("day")
+        return [row.day for row in rows]

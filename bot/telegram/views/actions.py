@@ -1,0 +1,175 @@
+"""Protect and cancel actions as messages: the preview with Confirm / Cancel, and how it ended.
+
+The buttons that start an action (Protect, Cancel group, Cancel order) are shared by /orders, the
+daily report and any message that offers them; the preview and the result read the same everywhere.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Literal
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.actions import TEMPLATES as ACTION_TEMPLATES
+from bot.domain.actions import ActionPreview, ActionRefused, ActionResult, CancelDetails, Outcome, ProtectDetails
+from bot.domain.reasons import TEMPLATES as PROTECTION_TEMPLATES
+from bot.exchange.codes import message_key
+from bot.telegram.views import labels
+from bot.telegram.views.common import Reader, esc, mode_badge
+
+
+class CancelGroupPress(CallbackData, prefix="cxg"):
+    group_id: str
+
+
+class CancelOrderPress(CallbackData, prefix="cxo"):
+    order_id: str
+
+
+class ActionPress(CallbackData, prefix="act"):
+    do: Literal["confirm", "dismiss"]
+    action_id: str
+
+
+def callback_or_none(data: CallbackData) -> str | None:
+    """The packed button data, or None when a value cannot ride in a button (a ':' or over 64 bytes)."""
+    try:
+        return data.pack()
+    except ValueError:
+        return None
+
+
+def reason_text(key: str | None, args: tuple[tuple[str, str], ...], reader: Reader) -> str:
+    """A refusal or failure in the reader's words (escaped); the exchange's known codes worded too."""
+    values = dict(args)
+    if key == "as_text" or key is None:
+        return esc(values.get("text", ""))
+    template = ACTION_TEMPLATES.get(key) or PROTECTION_TEMPLATES.get(key)
+    if template is None:
+        return esc(key)
+    code = values.get("code", "")
+    wording = message_key(code) if code else None
+    if wording is not None:
+        values["exchange"] = f"{reader._(wording)} ({code})"
+    try:
+        return esc(reader._(template).format(**values))
+    except (KeyError, IndexError, ValueError):
+        return esc(template.format_map(_Missing(values)))
+
+
+class _Missing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def render_refusal(refused: ActionRefused, reader: Reader) -> str:
+    """Short enough for a button's alert (200 characters); plain text, no markup."""
+    text = reason_text(refused.key, refused.arguments, reader)
+    return _plain(reader._("Not possible: {reason}").format(reason=text))[:200]
+
+
+def render_preview(preview: ActionPreview, reader: Reader) -> tuple[str, InlineKeyboardMarkup]:
+    if preview.protect is not None:
+        body = _protect_preview(preview.protect, preview.mode, reader)
+    else:
+        assert preview.cancel is not None
+        body = _cancel_preview(preview, preview.cancel, reader)
+    live = preview.mode == "live"
+    lines = [*body, "", esc(reader._("Real orders on your crypto.com account.") if live else
+                            reader._("Simulated orders (paper trading): no real money moves.")),
+             esc(reader._("Confirm within 5 minutes (until {time}).")).format(
+                 time=reader.when(preview.expires_at))]
+    confirm = "✅ " + reader._("Confirm") + (" · " + reader._("LIVE") if live else "")
+    keyboard = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=confirm, callback_data=ActionPress(do="confirm",
+                                                                     action_id=preview.action_id).pack()),
+        InlineKeyboardButton(text="✖️ " + reader._("Cancel"),
+                             callback_data=ActionPress(do="dismiss", action_id=preview.action_id).pack()),
+    ]])
+    return "\n".join(lines), keyboard
+
+
+def _protect_preview(p: ProtectDetails, mode: str, reader: Reader) -> list[str]:
+    lines = [f"🛡 <b>{esc(reader._('Protect {asset}').format(asset=p.base))}</b> · {mode_badge(mode, reader)}",
+             esc(reader._("Sell {quantity} on {symbol} when either price is reached:")).format(
+                 quantity=reader.quantity(p.quantity, p.base), symbol=esc(p.symbol)),
+             f"🔻 {esc(reader._('Stop-loss'))} {reader.price(p.stop_loss, p.quote)} "
+             f"(−{reader.percent(p.stop_loss_percent)})",
+             f"🎯 {esc(reader._('Take-profit'))} {reader.price(p.take_profit, p.quote)} "
+             f"(+{reader.percent(p.take_profit_percent)})"]
+    if p.reference == "entry":
+        lines.append(esc(reader._("around your last buy's price, {price}")).format(
+            price=reader.price(p.reference_price, p.quote)))
+    else:
+        lines.append(esc(reader._("around the current price, {price}")).format(
+            price=reader.price(p.reference_price, p.quote)))
+    lines.append(esc(reader._("As one native OCO order: the exchange cancels the other leg when one fills.")
+                     if p.native_oco else
+                     reader._("As two linked orders: the bot cancels the other when one fills.")))
+    if p.shortfall_key:
+        lines.append("⚠️ " + reason_text(p.shortfall_key, p.shortfall_args, reader))
+    return lines
+
+
+def _cancel_preview(preview: ActionPreview, c: CancelDetails, reader: Reader) -> list[str]:
+    title = reader._("Cancel protection") if preview.kind.value == "cancel_group" else reader._("Cancel order")
+    lines = [f"✖️ <b>{esc(title)}</b> · {esc(c.symbol)} · {mode_badge(preview.mode, reader)}"]
+    for order in c.orders:
+        level = order.price if order.price is not None else order.trigger_price
+        what = labels.role(order.role, reader) if order.role in labels.ROLES else \
+            f"{labels.side(order.side, reader)} {labels.order_type(order.order_type, reader)}"
+        at = f" @ {reader.price(level, c.quote)}" if level is not None else ""
+        lines.append(f"• {what} {reader.quantity(order.quantity, c.base)}{at} (#{esc(order.order_id)})")
+    if c.leaves == "unprotected":
+        quantity = reader.quantity(c.group_quantity, c.base) if c.group_quantity is not None else esc(c.base)
+        lines.append("⚠️ " + esc(reader._("{quantity} will be unprotected.")).format(quantity=quantity))
+    elif c.leaves == "one_leg":
+        lines.append("⚠️ " + esc(reader._("This is one leg of a protection: the other leg stays alone.")))
+    return lines
+
+
+def render_result(result: ActionResult, reader: Reader) -> str:
+    """How a confirmation (or a Cancel on the preview) ended, for the message that showed the preview."""
+    action = result.action
+    badge = mode_badge(action.mode, reader) if action is not None else ""
+    if result.outcome in (Outcome.FOREIGN, Outcome.NOT_FOUND):
+        return esc(reader._("This button is not yours, or its action no longer exists: nothing was done."))
+    if result.outcome is Outcome.EXPIRED:
+        return "⌛ " + esc(reader._("This confirmation expired after 5 minutes: nothing was sent. "
+                                   "Ask again from /orders."))
+    if result.outcome is Outcome.DISMISSED:
+        return "✖️ " + esc(reader._("Canceled: nothing was sent."))
+    if result.outcome is Outcome.IN_PROGRESS:
+        return "⏳ " + esc(reader._("Already being done (another press or device): nothing is sent twice."))
+    if result.outcome is Outcome.FAILED:
+        return f"❌ <b>{esc(reader._('Not done'))}</b> · {badge}\n" + \
+            reason_text(result.reason_key, result.reason_args, reader)
+    if result.outcome is Outcome.UNCONFIRMED:
+        return f"⏳ <b>{esc(reader._('Sent, not confirmed yet'))}</b> · {badge}\n" + \
+            reason_text(result.reason_key, result.reason_args, reader)
+    lines = [_done_line(result, reader) + f" · {badge}"]
+    if result.outcome is Outcome.ALREADY_DONE:
+        lines.append(esc(reader._("Already done: nothing was sent again.")))
+    return "\n".join(lines)
+
+
+def _done_line(result: ActionResult, reader: Reader) -> str:
+    action = result.action
+    if action is not None and action.protect is not None:
+        p = action.protect
+        how = reader._("native OCO") if result.native_oco else reader._("two linked orders")
+        return (f"✅ <b>{esc(reader._('Protected'))}</b>: {reader.quantity(p.quantity, p.base)} {esc(p.symbol)} · "
+                f"SL {reader.price(p.stop_loss, p.quote)} · TP {reader.price(p.take_profit, p.quote)} · {esc(how)}")
+    ids = ", ".join(f"#{esc(i)}" for i in result.canceled) or "—"
+    line = f"✅ <b>{esc(reader._('Canceled'))}</b>: {ids}"
+    if action is not None and action.cancel is not None and action.cancel.leaves == "unprotected":
+        line += "\n⚠️ " + esc(reader._("{asset} is unprotected now: /orders offers to protect it.")).format(
+            asset=esc(action.cancel.base))
+    return line
+
+
+def _plain(text: str) -> str:
+    """Alerts are plain text: undo the escaping done for HTML messages."""
+    return html.unescape(text)

@@ -1,0 +1,34 @@
+"""/start (the menu: a button for each command) and /help (every command with what it does)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.telegram.commands import COMMANDS, CommandSpec
+from bot.telegram.views.common import Reader, esc, mode_badge
+
+
+class MenuAction(CallbackData, prefix="menu"):
+    action: str          # the command's name
+
+
+def render_start(first_name: str, mode: str, reader: Reader,
+                 commands: tuple[CommandSpec, ...] = COMMANDS) -> tuple[str, InlineKeyboardMarkup]:
+    text = "\n".join([
+        esc(reader._("Hello, {name}! I watch your crypto.com account, protect your buys with a stop-loss and a "
+                     "take-profit, and tell you what happens.").format(name=first_name)),
+        "",
+        esc(reader._("Mode: {mode}")).format(mode=mode_badge(mode, reader)),
+        esc(reader._("Choose:")),
+    ])
+    buttons = [InlineKeyboardButton(text=reader._(c.button), callback_data=MenuAction(action=c.name).pack())
+               for c in commands if c.button is not None]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def render_help(reader: Reader, commands: tuple[CommandSpec, ...] = COMMANDS) -> str:
+    lines = [f"<b>{esc(reader._('Commands:'))}</b>"]
+    lines += [f"/{c.name} — {esc(reader._(c.description))}" for c in commands]
+    return "\n".join(lines)

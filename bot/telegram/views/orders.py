@@ -1,0 +1,164 @@
+"""/orders as text and buttons: OCO groups, orders outside groups, unprotected positions, in pages.
+
+Every item is numbered across pages; its buttons (cancel a group or an order, protect a position)
+carry the same number, so the reader knows which line a button acts on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.presentation.formatting import split_symbol
+from bot.services.orders_overview import GroupLine, OrderLine, OrdersOverview, PositionLine
+from bot.telegram.callbacks import ProtectCallback
+from bot.telegram.views import labels
+from bot.telegram.views.actions import CancelGroupPress, CancelOrderPress, callback_or_none
+from bot.telegram.views.common import MESSAGE_LIMIT, Reader, esc, mode_badge, paginate
+
+PER_PAGE = 8
+# Room left for the header and the footer around the page's blocks.
+BLOCKS_BUDGET = MESSAGE_LIMIT - 600
+
+
+class OrdersPage(CallbackData, prefix="ordp"):
+    action: Literal["page", "refresh"]
+    page: int
+
+
+def render_orders(view: OrdersOverview, reader: Reader, *, page: int = 0,
+                  as_of: datetime | None = None) -> tuple[str, InlineKeyboardMarkup]:
+    items: list[tuple[str, str, InlineKeyboardButton | None]] = []     # (section, block, button)
+    for group in view.groups:
+        items.append(("groups", _group_block(len(items) + 1, group, reader),
+                      _button(f"✖️ {len(items) + 1} · " + reader._("Cancel group"),
+                              CancelGroupPress(group_id=group.group_id)) if _has_open_leg(group) else None))
+    for order in view.loose:
+        items.append(("loose", _order_block(len(items) + 1, order, reader),
+                      _button(f"✖️ {len(items) + 1} · " + reader._("Cancel order"),
+                              CancelOrderPress(order_id=order.order_id))))
+    for position in view.unprotected:
+        items.append(("unprotected", _position_block(len(items) + 1, position, reader),
+                      _button(f"🛡 {len(items) + 1} · " + reader._("Protect {asset}").format(asset=position.asset),
+                              ProtectCallback(symbol=position.asset))))
+    paged = paginate([block for _, block, _ in items], page, per_page=PER_PAGE, budget=BLOCKS_BUDGET)
+    lines = [f"📋 <b>{esc(reader._('Open orders'))}</b> · {mode_badge(view.mode, reader)}", _summary(view, reader)]
+    section = None
+    for offset, block in enumerate(paged.blocks):
+        item_section = items[paged.first_index + offset][0]
+        if item_section != section:
+            section = item_section
+            lines.append("")
+            lines.append(_section_title(section, reader))
+        lines.append(block)
+    if not items:
+        lines += ["", esc(reader._("No open orders, and nothing is unprotected."))]
+    lines += other_issue_lines(view, reader)
+    lines += ["", _footer(view, paged.page, paged.pages, reader, as_of)]
+    rows: list[list[InlineKeyboardButton]] = []
+    buttons = [items[paged.first_index + i][2] for i in range(len(paged.blocks))]
+    pending: list[InlineKeyboardButton] = []
+    for button in buttons:
+        if button is not None:
+            pending.append(button)
+        if len(pending) == 2:
+            rows.append(pending)
+            pending = []
+    if pending:
+        rows.append(pending)
+    rows.append(_navigation(paged.page, paged.pages, reader))
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def other_issue_lines(view: OrdersOverview, reader: Reader) -> list[str]:
+    if not view.other_issues:
+        return []
+    return ["", f"<b>{esc(reader._('Other problems'))}</b>", *(labels.issue(i, reader) for i in view.other_issues)]
+
+
+def _summary(view: OrdersOverview, reader: Reader) -> str:
+    parts = [
+        reader.ngettext("{n} OCO group", "{n} OCO groups", len(view.groups)).format(n=len(view.groups)),
+        reader.ngettext("{n} order outside groups", "{n} orders outside groups", len(view.loose)).format(
+            n=len(view.loose)),
+        reader.ngettext("{n} unprotected position", "{n} unprotected positions", len(view.unprotected)).format(
+            n=len(view.unprotected)),
+    ]
+    text = " · ".join(esc(p) for p in parts)
+    if view.issues:
+        text += " · ⚠️ " + esc(reader.ngettext("{n} problem", "{n} problems", view.issues).format(n=view.issues))
+    return text
+
+
+def _section_title(section: str, reader: Reader) -> str:
+    titles = {"groups": "🛡 " + reader._("OCO groups"), "loose": "📄 " + reader._("Orders outside groups"),
+              "unprotected": "⚠️ " + reader._("Unprotected positions")}
+    return f"<b>{esc(titles[section])}</b>"
+
+
+def _group_block(number: int, group: GroupLine, reader: Reader) -> str:
+    base, quote = split_symbol(group.symbol)
+    kind = reader._("native OCO") if group.native else reader._("linked legs")
+    head = f"<b>{number}. {esc(group.symbol)}</b> · {reader.quantity(group.quantity, base)} · {esc(kind)}"
+    if group.state == "placing":
+        head += " · " + esc(reader._("being placed"))
+    now = reader.price(group.current_price, quote) if group.current_price is not None else "—"
+    pnl = reader.money(group.unrealised_pnl, quote, signed=True) if group.unrealised_pnl is not None else "—"
+    lines = [head,
+             f"{esc(reader._('entry'))} {reader.price(group.entry_price, quote)} · {esc(reader._('now'))} {now} · "
+             f"{esc(reader._('P/L'))} {pnl}",
+             f"🔻 SL {reader.price(group.stop_loss_price, quote)} · "
+             f"🎯 TP {reader.price(group.take_profit_price, quote)}"]
+    lines += [labels.issue(issue, reader) for issue in group.issues]
+    return "\n".join(lines)
+
+
+def _order_block(number: int, order: OrderLine, reader: Reader) -> str:
+    base, quote = split_symbol(order.symbol)
+    level = order.price if order.price is not None else order.trigger_price
+    at = f" @ {reader.price(level, quote)}" if level is not None else ""
+    now = f" · {esc(reader._('now'))} {reader.price(order.current_price, quote)}" if order.current_price else ""
+    head = (f"<b>{number}. {esc(order.symbol)}</b> {labels.side(order.side, reader)} "
+            f"{labels.order_type(order.order_type, reader)} {reader.quantity(order.remaining, base)}{at}{now}")
+    since = f" · {esc(reader._('since'))} {reader.when(order.created_at)}" if order.created_at else ""
+    return f"{head}\n#{esc(order.order_id)}{since}"
+
+
+def _position_block(number: int, position: PositionLine, reader: Reader) -> str:
+    risk = reader.money(position.value_at_risk_usd, "USD") if position.value_at_risk_usd is not None else \
+        esc(reader._("value unknown"))
+    since = reader.when(position.since) if position.since is not None else "—"
+    return (f"<b>{number}. {esc(position.asset)}</b> {reader.quantity(position.quantity, position.asset)} · "
+            f"{esc(reader._('at risk'))} {risk} · {esc(reader._('since'))} {since}")
+
+
+def _footer(view: OrdersOverview, page: int, pages: int, reader: Reader, as_of: datetime | None) -> str:
+    parts = [esc(reader._("Page {page} of {pages}")).format(page=page + 1, pages=pages)] if pages > 1 else []
+    if not view.prices_known:
+        parts.append(esc(reader._("no current prices: the exchange is not answering")))
+    elif as_of is not None:
+        parts.append(esc(reader._("prices as of {time}")).format(time=reader.when(as_of)))
+    return "<i>" + " · ".join(parts) + "</i>" if parts else ""
+
+
+def _navigation(page: int, pages: int, reader: Reader) -> list[InlineKeyboardButton]:
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(text="◀️", callback_data=OrdersPage(action="page", page=page - 1).pack()))
+    row.append(InlineKeyboardButton(text="🔄 " + reader._("Refresh"),
+                                    callback_data=OrdersPage(action="refresh", page=page).pack()))
+    if page + 1 < pages:
+        row.append(InlineKeyboardButton(text="▶️", callback_data=OrdersPage(action="page", page=page + 1).pack()))
+    return row
+
+
+def _has_open_leg(group: GroupLine) -> bool:
+    return any(leg.status not in ("FILLED", "CANCELED", "REJECTED", "EXPIRED") for leg in group.legs)
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton | None:
+    packed = callback_or_none(data)
+    return None if packed is None else InlineKeyboardButton(text=text, callback_data=packed)
