@@ -35,6 +35,7 @@ from bot.services.actions import ActionService
 from bot.services.alerts import AlertsService
 from bot.services.audited_exchange import AuditedExchange
 from bot.services.auto_orders import AutoOrderService
+from bot.services.daily_report import DailyReportService
 from bot.services.events import EventBus
 from bot.services.locks import JobLock, LocalJobLock, RedisJobLock
 from bot.services.oco_health import OcoHealthService
@@ -49,6 +50,7 @@ from bot.services.sync import SyncService
 from bot.services.user_settings import SettingDefaults, UserSettingsService
 from bot.services.watchlist import WatchlistService
 from bot.settings import Settings
+from bot.telegram.daily_report import DailyReportSender
 from bot.telegram.notifier import Notifier
 from webapp.app import build_web_app
 from webapp.health import HealthReport, Probe
@@ -92,6 +94,7 @@ class Telegram:
     bot: Bot
     dispatcher: Dispatcher
     notifier: Notifier
+    daily_report: DailyReportSender
     sandbox: SandboxHandle | None
 
 
@@ -128,6 +131,10 @@ class Application:
             self.scheduler.add(name, spec, job)
         self._tasks.append(asyncio.create_task(self.services.sync.follow_order_stream(), name="order-stream"))
         await self.telegram.notifier.start()
+        # A report missed while the bot was down goes out now (when its time passed < 6 h ago), under
+        # the same job lock as the minute ticks.
+        self._tasks.append(asyncio.create_task(self.scheduler.run_now("daily-report", self.telegram.daily_report.run),
+                                               name="daily-report-catch-up"))
         from bot.telegram.setup import register_commands
 
         await register_commands(self.telegram.bot, self.settings)
@@ -143,7 +150,8 @@ class Application:
     def jobs(self) -> list[tuple[str, str, Job]]:
         return job_definitions(
             self.settings, sync=make_sync_job(self.services.sync, self.lock),
-            market=self.services.signals.update_market, signals=self.services.signals.monitor)
+            market=self.services.signals.update_market, signals=self.services.signals.monitor,
+            daily_report=self.telegram.daily_report.run)
 
     def polling_failure(self) -> asyncio.Task[Any] | None:
         """Telegram polling, if it ended on its own (the process then stops)."""
@@ -253,7 +261,11 @@ async def build_telegram(settings: Settings, services: Services, redis: Redis | 
                         settings.DEFAULT_LANGUAGE, default_timezone=settings.TIMEZONE,
                         groups=OcoGroupRepository(services.orders.mode, services.orders.account))
     closers.append(notifier.close)
-    return Telegram(bot=bot, dispatcher=dispatcher, notifier=notifier, sandbox=sandbox)
+    reports = DailyReportService(services.orders_overview, services.portfolio_overview, services.user_settings,
+                                 allowed_users=settings.TELEGRAM_ALLOWED_USERS)
+    daily_report = DailyReportSender(reports, notifier, build_i18n(settings.DEFAULT_LANGUAGE),
+                                     settings.DEFAULT_LANGUAGE)
+    return Telegram(bot=bot, dispatcher=dispatcher, notifier=notifier, daily_report=daily_report, sandbox=sandbox)
 
 
 def fsm_storage(settings: Settings, redis: Redis | None) -> BaseStorage:

@@ -11,9 +11,18 @@ Job = Callable[[], Awaitable[object]]
 JobDef = tuple[str, str, Job]
 
 
-def job_definitions(settings: Settings, *, sync: Job, market: Job, signals: Job) -> list[JobDef]:
-    return [
+# Every minute: each user's report time is in their own zone (and may change with /settings), so the
+# job asks who is due instead of keeping one cron entry per user.
+DAILY_REPORT_SPEC = interval_spec(60)
+
+
+def job_definitions(settings: Settings, *, sync: Job, market: Job, signals: Job,
+                    daily_report: Job | None = None) -> list[JobDef]:
+    jobs = [
         ("sync", interval_spec(settings.SYNC_INTERVAL_SECONDS), sync),
         ("market", interval_spec(settings.MARKET_INTERVAL_SECONDS), market),
         ("signals", interval_spec(settings.SIGNAL_INTERVAL_SECONDS), signals),
     ]
+    if daily_report is not None:
+        jobs.append(("daily-report", DAILY_REPORT_SPEC, daily_report))
+    return jobs

@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,8 @@ async def bot_process(aiohttp_server, tmp_path: Path) -> AsyncIterator[tuple[Bot
         "WEBAPP_PORT": str(web_port),
         "MARKET_DATA": f"replay:{ROOT / 'bot' / 'data' / 'candles'}",
         "LOG_LEVEL": "INFO",
+        # 12 hours away: no daily report falls due (nor is caught up at start) while the test counts messages.
+        "DAILY_ALERT_TIME": (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M"),
     }
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)

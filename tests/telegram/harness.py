@@ -9,8 +9,9 @@ import contextlib
 import html
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
@@ -160,15 +161,23 @@ class World:
         await self.app.services.sync.run_cycle()
 
 
+def report_time_not_due() -> str:
+    """A daily report time 12 hours away from now: no report falls due (or is caught up) during a test
+    that does not fake the clock."""
+    return (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")
+
+
 @contextlib.asynccontextmanager
 async def running_app(db: str, aiohttp_server: Any, monkeypatch: Any, *, balances: dict[str, Decimal] | None = None,
                       native_oco: bool = True, env: dict[str, str] | None = None,
-                      emulator: BotApiEmulator | None = None) -> AsyncIterator[World]:
+                      emulator: BotApiEmulator | None = None,
+                      clock: Callable[[], datetime] | None = None) -> AsyncIterator[World]:
+    """`clock`: the daily report's and the actions' clock, set before the start (whose catch-up asks it)."""
     emulator = emulator or BotApiEmulator()
     server = await aiohttp_server(emulator.make_app())
     values = {"TELEGRAM_BOT_TOKEN": "123456:TEST-TOKEN", "TELEGRAM_API_URL": str(server.make_url("")),
               "TELEGRAM_ALLOWED_USERS": f"{OWNER},{PARTNER}", "DATABASE_URL": db, "WEBAPP_PORT": "0",
-              "DEFAULT_LANGUAGE": "en", **(env or {})}
+              "DEFAULT_LANGUAGE": "en", "DAILY_ALERT_TIME": report_time_not_due(), **(env or {})}
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     async with simulated_exchange(balances or {"USDT": D(100000), "BTC": D("0.5")}, native_oco=native_oco) as exchange:
@@ -176,6 +185,9 @@ async def running_app(db: str, aiohttp_server: Any, monkeypatch: Any, *, balance
         # Waits shortened for tests (as the adapter's): no 1 s pacing of history reads, 2 days of back-fill.
         app.services.sync.history.min_interval_s = 0
         app.services.sync.backfill_days = 2
+        if clock is not None:
+            app.telegram.daily_report.service.clock = clock
+            app.services.actions.clock = clock
         await app.start()
         try:
             await emulator.wait_for_call("getUpdates")

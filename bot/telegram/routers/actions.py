@@ -27,7 +27,7 @@ from bot.telegram.views.actions import (
     render_result,
 )
 from bot.telegram.views.common import Reader
-from bot.telegram.views.orders import OrdersPage
+from bot.telegram.views.menu import MenuAction
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def build_router() -> Router:
             await query.answer(html.unescape(text)[:200], show_alert=True)
             return
         keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text="📋 " + reader._("Orders"), callback_data=OrdersPage(action="refresh", page=0).pack())]]) \
+            text="📋 " + reader._("Orders"), callback_data=MenuAction(action="orders").pack())]]) \
             if result.ok else None
         await query.answer()
         await show(query, Screen(text, keyboard))

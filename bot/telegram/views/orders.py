@@ -41,7 +41,7 @@ def render_orders(view: OrdersOverview, reader: Reader, *, page: int = 0,
                       _button(f"✖️ {len(items) + 1} · " + reader._("Cancel order"),
                               CancelOrderPress(order_id=order.order_id))))
     for position in view.unprotected:
-        items.append(("unprotected", _position_block(len(items) + 1, position, reader),
+        items.append(("unprotected", position_block(len(items) + 1, position, reader),
                       _button(f"🛡 {len(items) + 1} · " + reader._("Protect {asset}").format(asset=position.asset),
                               ProtectCallback(symbol=position.asset))))
     paged = paginate([block for _, block, _ in items], page, per_page=PER_PAGE, budget=BLOCKS_BUDGET)
@@ -127,7 +127,7 @@ def _order_block(number: int, order: OrderLine, reader: Reader) -> str:
     return f"{head}\n#{esc(order.order_id)}{since}"
 
 
-def _position_block(number: int, position: PositionLine, reader: Reader) -> str:
+def position_block(number: int, position: PositionLine, reader: Reader) -> str:
     risk = reader.money(position.value_at_risk_usd, "USD") if position.value_at_risk_usd is not None else \
         esc(reader._("value unknown"))
     since = reader.when(position.since) if position.since is not None else "—"
