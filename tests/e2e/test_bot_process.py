@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import BotApiEmulator
+from tests.processes import bot_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED, STRANGER = 4242, 777
@@ -32,8 +32,7 @@ async def bot_process(aiohttp_server, tmp_path: Path) -> AsyncIterator[tuple[Bot
     emulator = BotApiEmulator()
     server = await aiohttp_server(emulator.make_app())
     web_port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    env = bot_env(**{
         "TELEGRAM_BOT_TOKEN": "123456:TEST-E2E",
         "TELEGRAM_API_URL": str(server.make_url("")).rstrip("/"),
         "TELEGRAM_ALLOWED_USERS": str(ALLOWED),
@@ -43,7 +42,7 @@ async def bot_process(aiohttp_server, tmp_path: Path) -> AsyncIterator[tuple[Bot
         "LOG_LEVEL": "INFO",
         # 12 hours away: no daily report falls due (nor is caught up at start) while the test counts messages.
         "DAILY_ALERT_TIME": (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M"),
-    }
+    })
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from bot.settings import SettingsError, load_settings
+from tests.processes import bot_env
 
 SETTING_NAMES = [
     "LIVE_TRADING", "EXCHANGE_CUSTOM_API_KEY", "EXCHANGE_CUSTOM_API_SECRET", "EXCHANGE_API_URL", "EXCHANGE_WS_URL",
@@ -123,7 +124,7 @@ def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
 
 
 def test_program_stops_at_start_with_one_line(tmp_path) -> None:
-    env = {"LIVE_TRADING": "yes", "PATH": "/usr/bin:/bin"}
+    env = bot_env(LIVE_TRADING="yes")
     done = subprocess.run([sys.executable, "-m", "bot", "check"], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=60,
                           )
