@@ -6,10 +6,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from bot.devtools.telegram_harness import emulated_bot
 from bot.sandbox.emulator import BotApiEmulator, FloodLimits, RecordedCall
 from bot.telegram.delivery import LIMIT, DeliveryQueue, Outgoing, split_text
 from bot.telegram.notices.model import Button
-from tests.telegram.emulated import emulated_bot
 
 # Telegram's limits scaled down (1/s per chat -> 5/s, 30/s in all -> 20/s) so the tests run fast;
 # the queue paces just under them, as it does under the real ones.

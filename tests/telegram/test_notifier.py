@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.db.models import NotificationOutbox, User
 from bot.db.repositories import OcoGroupRepository
+from bot.devtools.telegram_harness import emulated_bot
 from bot.domain.events import OrderCanceled, OrderFilled, ProtectionPlaced
 from bot.domain.oco import GroupState
 from bot.domain.orders import Side
@@ -28,7 +29,6 @@ from bot.telegram.notifier import Notifier
 from bot.telegram.setup import LOCALES
 from tests.services.sim_exchange import simulated_exchange
 from tests.services.sync_harness import bought
-from tests.telegram.emulated import emulated_bot
 
 D = Decimal
 I18N = I18n(path=LOCALES, default_locale="es", domain="messages")

@@ -1,4 +1,5 @@
-"""A real aiogram Bot talking to the project's Bot API emulator over loopback."""
+"""A real aiogram Bot talking to the project's Bot API emulator on a loopback port, for tests and
+benchmarks (product code never imports bot.devtools)."""
 
 from __future__ import annotations
 
