@@ -58,9 +58,9 @@ def render_placed(event: ProtectionPlaced, reader: Reader) -> Notice:
         if event.take_profit_placed and event.problem is not None:
             line += " " + _("Why: {reason}.", reason=reason_of(event.problem, reader))
         lines.append(line)
-    lines.append(_("Protect shows what it would place, for you to confirm.") if event.take_profit_placed
-                 else _("The stop-loss limits a fall; nothing takes the profit yet. Protect shows the "
-                        "take-profit it would place, for you to confirm."))
+    if not event.take_profit_placed:
+        lines.append(_("The stop-loss limits a fall; nothing takes the profit yet."))
+    lines.append(_("Protect previews what can be placed now, for you to confirm; /orders shows the group."))
     return Notice(Kind.PROTECTION, "\n".join(lines), protect_button(event.symbol, event.group_id, reader))
 
 
