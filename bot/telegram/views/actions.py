@@ -149,25 +149,26 @@ def render_result(result: ActionResult, reader: Reader) -> str:
     if result.outcome is Outcome.UNCONFIRMED:
         return f"⏳ <b>{esc(reader._('Sent, not confirmed yet'))}</b> · {badge}\n" + \
             reason_text(result.reason_key, result.reason_args, reader)
-    lines = [_done_line(result, reader) + f" · {badge}"]
+    first, *rest = _done_lines(result, reader)
+    lines = [f"{first} · {badge}", *rest]
     if result.outcome is Outcome.ALREADY_DONE:
         lines.append(esc(reader._("Already done: nothing was sent again.")))
     return "\n".join(lines)
 
 
-def _done_line(result: ActionResult, reader: Reader) -> str:
+def _done_lines(result: ActionResult, reader: Reader) -> list[str]:
     action = result.action
     if action is not None and action.protect is not None:
         p = action.protect
         how = reader._("native OCO") if result.native_oco else reader._("two linked orders")
-        return (f"✅ <b>{esc(reader._('Protected'))}</b>: {reader.quantity(p.quantity, p.base)} {esc(p.symbol)} · "
-                f"SL {reader.price(p.stop_loss, p.quote)} · TP {reader.price(p.take_profit, p.quote)} · {esc(how)}")
+        return [f"✅ <b>{esc(reader._('Protected'))}</b>: {reader.quantity(p.quantity, p.base)} {esc(p.symbol)} · "
+                f"SL {reader.price(p.stop_loss, p.quote)} · TP {reader.price(p.take_profit, p.quote)} · {esc(how)}"]
     ids = ", ".join(f"#{esc(i)}" for i in result.canceled) or "—"
-    line = f"✅ <b>{esc(reader._('Canceled'))}</b>: {ids}"
+    lines = [f"✅ <b>{esc(reader._('Canceled'))}</b>: {ids}"]
     if action is not None and action.cancel is not None and action.cancel.leaves == "unprotected":
-        line += "\n⚠️ " + esc(reader._("{asset} is unprotected now: /orders offers to protect it.")).format(
-            asset=esc(action.cancel.base))
-    return line
+        lines.append("⚠️ " + esc(reader._("{asset} is unprotected now: /orders offers to protect it.")).format(
+            asset=esc(action.cancel.base)))
+    return lines
 
 
 def _plain(text: str) -> str:

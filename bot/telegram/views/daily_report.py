@@ -32,10 +32,11 @@ def render_daily_report(report: DailyReport, reader: Reader) -> Notice:
               "🛡 " + esc(reader._("Everything held is protected."))]
     lines += [position_block(number, p, reader) for number, p in enumerate(positions, start=1)]
 
-    problems = [(g.symbol, issue) for g in report.orders.groups for issue in g.issues]
-    problems += [(issue.symbol, issue) for issue in report.orders.other_issues]
+    # A group's problem names its coin here (in /orders it sits under the group); the others name it already.
+    problems = [f"{esc(g.symbol)}: {labels.issue(issue, reader)}" for g in report.orders.groups for issue in g.issues]
+    problems += [labels.issue(issue, reader) for issue in report.orders.other_issues]
     lines += ["", f"<b>{esc(reader._('OCO problems'))}</b>" if problems else "✅ " + esc(reader._("No OCO problems."))]
-    lines += [f"{esc(symbol)}: {labels.issue(issue, reader)}" for symbol, issue in problems]
+    lines += problems
 
     health = report.health
     last_sync = reader.when(health.last_sync) if health.last_sync is not None else esc(reader._("never"))

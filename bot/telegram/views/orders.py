@@ -128,11 +128,13 @@ def _order_block(number: int, order: OrderLine, reader: Reader) -> str:
 
 
 def position_block(number: int, position: PositionLine, reader: Reader) -> str:
-    risk = reader.money(position.value_at_risk_usd, "USD") if position.value_at_risk_usd is not None else \
-        esc(reader._("value unknown"))
+    if position.value_at_risk_usd is not None:
+        risk = f"{esc(reader._('at risk'))} {reader.money(position.value_at_risk_usd, 'USD')}"
+    else:
+        risk = esc(reader._("no price: value at risk unknown"))
     since = reader.when(position.since) if position.since is not None else "—"
     return (f"<b>{number}. {esc(position.asset)}</b> {reader.quantity(position.quantity, position.asset)} · "
-            f"{esc(reader._('at risk'))} {risk} · {esc(reader._('since'))} {since}")
+            f"{risk} · {esc(reader._('since'))} {since}")
 
 
 def _footer(view: OrdersOverview, page: int, pages: int, reader: Reader, as_of: datetime | None) -> str:
