@@ -23,6 +23,7 @@ from bot.telegram.routers.alerts import AlertsCallback, render_alerts
 from bot.telegram.setup import LOCALES, build_bot, build_dispatcher
 from bot.telegram.wording import Reader
 
+pytestmark = pytest.mark.storage     # the outbox, users and watchlist queries run on PostgreSQL too
 ALLOWED, STRANGER = 111, 999
 D = Decimal
 

@@ -30,6 +30,7 @@ from bot.telegram.setup import LOCALES
 from tests.services.sim_exchange import simulated_exchange
 from tests.services.sync_harness import bought
 
+pytestmark = pytest.mark.storage     # the outbox, users and watchlist queries run on PostgreSQL too
 D = Decimal
 I18N = I18n(path=LOCALES, default_locale="es", domain="messages")
 
