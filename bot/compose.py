@@ -27,6 +27,7 @@ from bot.db.repositories import OcoGroupRepository, OrderRepository
 from bot.domain.strategy import StrategyParams
 from bot.exchange.base import Exchange
 from bot.exchange.factory import build_exchange
+from bot.jobs.backfill_job import run_backfill_task
 from bot.jobs.registry import job_definitions
 from bot.jobs.scheduler import JobScheduler
 from bot.jobs.sync_job import make_sync_job
@@ -56,10 +57,9 @@ from webapp.app import build_web_app
 from webapp.health import HealthReport, Probe
 
 log = logging.getLogger(__name__)
-# The first sync reads the recent window, then walks the 180 days back 20 history requests a cycle
-# (20 s at the exchange's 1 request/s), so no cycle blocks the next for minutes;
-# `python -m bot backfill` walks it all at once.
-BACKFILL_CALLS_PER_CYCLE = 20
+# How long a job still running at shutdown may take to finish before it is cancelled: a sync cycle
+# takes about a second, and whatever a cancel cuts short is resumed by the next start.
+SHUTDOWN_GRACE_SECONDS = 1.5
 Closer = Callable[[], Awaitable[object]]
 Job = Callable[[], Awaitable[object]]
 
@@ -130,6 +130,10 @@ class Application:
         for name, spec, job in self.jobs():
             self.scheduler.add(name, spec, job)
         self._tasks.append(asyncio.create_task(self.services.sync.follow_order_stream(), name="order-stream"))
+        # The 180-day back-fill walks beside the cycles at the history pace (`python -m bot backfill`
+        # walks it in the foreground instead).
+        self._tasks.append(asyncio.create_task(run_backfill_task(self.services.sync, self.lock),
+                                               name="history-backfill"))
         await self.telegram.notifier.start()
         # A report missed while the bot was down goes out now (when its time passed < 6 h ago), under
         # the same job lock as the minute ticks.
@@ -168,7 +172,7 @@ class Application:
         log.info("shutting down")
         with contextlib.suppress(RuntimeError):
             await self.telegram.dispatcher.stop_polling()
-        await self.scheduler.stop()
+        await self.scheduler.stop(grace_seconds=SHUTDOWN_GRACE_SECONDS)
         for task in self._tasks:
             if not task.done():
                 task.cancel()
@@ -185,7 +189,7 @@ class Application:
 def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, account: str = "main") -> Services:
     orders = OrderRepository(exchange.mode, account)
     protection = ProtectionService(exchange, orders, events)
-    sync = SyncService(exchange, events, orders, protection, backfill_calls_per_cycle=BACKFILL_CALLS_PER_CYCLE)
+    sync = SyncService(exchange, events, orders, protection)
     strategy = StrategyParams(
         rsi_buy=settings.STRATEGY_RSI_BUY, rsi_sell=settings.STRATEGY_RSI_SELL,
         min_volume_ratio=settings.STRATEGY_MIN_VOLUME_RATIO, rebuy_move_percent=settings.STRATEGY_REBUY_MOVE_PERCENT)

@@ -71,12 +71,13 @@ class HistoryBackfill:
                   on_window: Callable[[BackfillProgress], None] | None = None) -> BackfillProgress:
         """Walk the remaining windows (all, or until `max_calls` history requests were spent)."""
         upper, floor, next_end, seen, done = await self._state()
-        calls_at_start = self.sync.history.calls
+        calls = 0
         while not done:
-            if max_calls is not None and self.sync.history.calls - calls_at_start >= max_calls:
+            if max_calls is not None and calls >= max_calls:
                 break
             lower = max(floor, next_end - self.window_ns)
-            seen += await self.sync.history.read_window(lower, next_end, self.sync.ingest_page)
+            read = await self.sync.history.read_window(lower, next_end, self.sync.ingest_page, background=True)
+            seen, calls = seen + read.orders, calls + read.calls
             next_end = lower
             done = next_end <= floor
             # Saved per window: an interruption repeats at most one window (rows are written once).

@@ -1,11 +1,13 @@
 """Reading the exchange's order history: day windows, and a reader that pages one window backwards
-at the exchange's pace. The sync reads the recent window with it, the back-fill the older ones."""
+at the exchange's pace. The sync reads the recent window with it, the back-fill (its own task) the
+older ones: both share one reader, so together they keep to the exchange's 1 request/s."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.domain.orders import Order
 from bot.exchange.base import Exchange
@@ -31,6 +33,12 @@ def day_windows(start_ns: int, end_ns: int, window_ns: int = DAY_NS) -> list[tup
     return windows
 
 
+@dataclass(frozen=True)
+class WindowRead:
+    orders: int             # orders handed to `on_page`
+    calls: int              # history requests it took (the caller's own: the reader is shared)
+
+
 class HistoryReader:
     """Pages `order_history` backwards through one window, keeping to the 1 request/s limit."""
 
@@ -40,25 +48,44 @@ class HistoryReader:
         self.page_limit = page_limit
         self.min_interval_s = min_interval_s
         self._sleep = sleep
-        self._last_call: float | None = None
+        self._last_call = float("-inf")
+        self._foreground_waiting = 0
         self.calls = 0
 
-    async def _pace(self) -> None:
-        if self._last_call is not None and self.min_interval_s > 0:
-            wait = self.min_interval_s - (time.monotonic() - self._last_call)
-            if wait > 0:
-                await self._sleep(wait)  # type: ignore[misc]
-        self._last_call = time.monotonic()
+    async def _pace(self, *, background: bool) -> None:
+        """Wait until a request may go. A foreground request (the sync's) goes at the first free
+        slot; a background one (the back-fill's) also gives way to any foreground request waiting,
+        so a cycle never waits more than one interval behind the back-fill. Plain sleeps: a
+        cancelled wait (shutdown) ends at once and uses no slot."""
+        if self.min_interval_s <= 0:
+            return
+        if not background:
+            self._foreground_waiting += 1
+        try:
+            while True:
+                now = time.monotonic()
+                free_at = self._last_call + self.min_interval_s
+                if free_at <= now and not (background and self._foreground_waiting):
+                    self._last_call = now
+                    return
+                # A background request that finds the slot free but a foreground one waiting lets
+                # that one wake up and take it first.
+                await self._sleep(max(free_at - now, 0.01))  # type: ignore[misc]
+        finally:
+            if not background:
+                self._foreground_waiting -= 1
 
     async def read_window(self, start_ns: int, end_ns: int,
-                          on_page: Callable[[list[Order]], object]) -> int:
-        """Every final order created in [start, end); `on_page` gets each page. Returns the count."""
-        total = 0
+                          on_page: Callable[[list[Order]], object], *, background: bool = False) -> WindowRead:
+        """Every final order created in [start, end); `on_page` gets each page. `background` reads
+        (the back-fill) give way to the others."""
+        total = calls = 0
         upper = end_ns
         while upper > start_ns:
-            await self._pace()
+            await self._pace(background=background)
             page = await self.exchange.order_history(start_ns, upper, limit=self.page_limit)
             self.calls += 1
+            calls += 1
             if page.orders:
                 await on_page(page.orders)  # type: ignore[misc]
                 total += len(page.orders)
@@ -69,4 +96,4 @@ class HistoryReader:
             if next_end >= upper:      # a page of identical timestamps: never loop on it
                 next_end = upper - 1
             upper = next_end
-        return total
+        return WindowRead(total, calls)

@@ -1,8 +1,10 @@
 """The database mirror of the exchange: open orders, order history, balances and the portfolio.
 
 One cycle: open orders (new / changed / gone), history since the stored cursor (with an overlap,
-in 1-day windows; normally one call), the back-fill's next windows while it is unfinished,
-protection left pending by a crash, balances, and one portfolio snapshot. Every order change goes
+in 1-day windows; normally one call), protection left pending by a crash, balances, and one
+portfolio snapshot. The 180-day back-fill is not part of a cycle: it runs as its own paced task
+(`run_backfill`, started by the app), sharing the history reader's 1 request/s with the cycles, so
+a cycle never waits more than one history interval behind it. Every order change goes
 through `ingest`, which the order stream uses too, so both paths emit the same events and the
 protection reacts to the first that sees a fill.
 
@@ -36,7 +38,7 @@ from bot.domain.orders import Order, OrderRole, OrderStatus, Side
 from bot.domain.portfolio import Portfolio, usd_price, value_portfolio
 from bot.exchange.base import Exchange
 from bot.exchange.errors import OrderNotFound
-from bot.services.backfill import BACKFILL_CURSOR, HistoryBackfill
+from bot.services.backfill import BACKFILL_CURSOR, BackfillProgress, HistoryBackfill
 from bot.services.events import EventBus
 from bot.services.history import DAY_NS, HistoryReader, day_windows, order_time_ns
 from bot.services.protection import ProtectionService
@@ -56,7 +58,6 @@ class SyncReport:
     changed_orders: int = 0
     history_calls: int = 0
     detail_calls: int = 0
-    backfill_done: bool = False
     total_usd: Decimal | None = None
     unpriced_assets: tuple[str, ...] = ()
     duration_s: float = 0.0
@@ -67,8 +68,7 @@ class SyncService:
     def __init__(self, exchange: Exchange, events: EventBus, repository: OrderRepository,
                  protection: ProtectionService | None = None, *, clock: Callable[[], int] = time.time_ns,
                  history_overlap_s: float = 300, history_min_interval_s: float = 1.0,
-                 history_page_limit: int = 100, backfill_days: int = 180,
-                 backfill_calls_per_cycle: int | None = None) -> None:
+                 history_page_limit: int = 100, backfill_days: int = 180) -> None:
         self.exchange = exchange
         self.events = events
         self.repo = repository
@@ -80,7 +80,6 @@ class SyncService:
         self.clock = clock
         self.history_overlap_ns = int(history_overlap_s * 1e9)
         self.backfill_days = backfill_days
-        self.backfill_calls_per_cycle = backfill_calls_per_cycle
         self.history = HistoryReader(exchange, page_limit=history_page_limit,
                                      min_interval_s=history_min_interval_s)
         self._ingest_lock = asyncio.Lock()
@@ -98,16 +97,13 @@ class SyncService:
         async with self._cycle_lock:
             started = time.perf_counter()
             report = SyncReport()
-            calls_before = self.history.calls
             await self._ensure_watching(report)
             await self._sync_open_and_recent(report)
-            report.backfill_done = await self._continue_backfill()
             if self.protection is not None:
                 await self.protection.resume_pending()
             portfolio = await self._sync_balances_and_portfolio()
             report.total_usd = portfolio.total_usd
             report.unpriced_assets = portfolio.unpriced_assets
-            report.history_calls = self.history.calls - calls_before
             report.duration_s = time.perf_counter() - started
             self.last_report = report
             return report
@@ -140,7 +136,8 @@ class SyncService:
         now = self.clock()
         start = max(0, cursor.value - self.history_overlap_ns)
         for lower, upper in day_windows(start, now):
-            await self.history.read_window(lower, upper, lambda page: self.ingest_page(page, report=report))
+            read = await self.history.read_window(lower, upper, lambda page: self.ingest_page(page, report=report))
+            report.history_calls += read.calls
         await self.cursors.save(HISTORY_CURSOR, now)
         # Orders we hold as open that the exchange no longer lists: ask for each one's final state
         # (a long-resting order that filled now is outside the recent window, which is by creation time).
@@ -158,10 +155,14 @@ class SyncService:
                 continue
             await self.ingest(detail, report=report)
 
-    async def _continue_backfill(self) -> bool:
-        backfill = HistoryBackfill(self, days=self.backfill_days)
-        progress = await backfill.run(max_calls=self.backfill_calls_per_cycle)
-        return progress.done
+    async def run_backfill(self, *, max_calls: int | None = None) -> BackfillProgress:
+        """Walk the older history (all of it, or `max_calls` history requests' worth), paced with the
+        cycles' own history reads. Never called inside a cycle: a cycle must not wait behind it."""
+        if self.watch_started_ns is None:
+            # The walk ends where watching began, so that point is fixed first (as the first cycle would).
+            async with self._cycle_lock:
+                await self._ensure_watching(SyncReport())
+        return await HistoryBackfill(self, days=self.backfill_days).run(max_calls=max_calls)
 
     async def _sync_balances_and_portfolio(self) -> Portfolio:
         balances = await self.exchange.balances()

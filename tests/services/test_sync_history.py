@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ from bot.db.models import OrderRecord, PortfolioSnapshot, SyncCursor
 from bot.domain.events import OrderFilled
 from bot.services.backfill import HistoryBackfill
 from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
-from tests.services.sync_harness import build
+from tests.services.sync_harness import build, eventually
 
 pytestmark = pytest.mark.sync
 D = Decimal
@@ -34,7 +35,8 @@ async def test_ten_thousand_orders_stored_once_and_later_cycles_stay_bounded(db:
     async with seeded(10_000, days=180) as exchange:
         h = build(exchange, backfill_days=181)
         first = await h.sync.run_cycle()
-        assert first.first_sync and first.backfill_done
+        assert first.first_sync
+        assert (await h.sync.run_backfill()).done
         assert await OrderRecord.all().count() == 10_000
         assert not h.of(OrderFilled)                           # old history is stored silently
         for _ in range(3):
@@ -74,13 +76,50 @@ async def test_backfill_is_interruptible_and_resumes_where_it_stopped(db: str) -
         assert cursor.data["done"] is True
 
 
-async def test_backfill_budget_spreads_the_walk_over_cycles(db: str) -> None:
+async def test_backfill_walks_in_turns_beside_the_cycles(db: str) -> None:
     async with seeded(300, days=6) as exchange:
-        h = build(exchange, backfill_days=6, backfill_calls_per_cycle=2)
+        h = build(exchange, backfill_days=6)
         first = await h.sync.run_cycle()
-        assert not first.backfill_done
-        for _ in range(4):
+        assert first.history_calls == 1                    # the recent window only: no back-fill inside
+        assert await OrderRecord.all().count() == 0
+        progress = await h.sync.run_backfill(max_calls=2)
+        assert not progress.done and progress.windows_done == 2
+        for _ in range(2):
             report = await h.sync.run_cycle()
-            assert report.history_calls <= 4
-        assert report.backfill_done
+            assert report.history_calls == 1
+        assert (await h.sync.run_backfill()).done
         assert await OrderRecord.all().count() == 300
+
+
+async def test_an_ordinary_cycle_never_waits_behind_the_backfill_and_the_walk_stops_at_once(db: str) -> None:
+    """At a real pace (0.5 s between history requests here), the back-fill of 30 days takes 15 s
+    or more; meanwhile every cycle finishes within one history interval, and cancelling the walk
+    (shutdown) returns at once, its progress kept."""
+    async with seeded(600, days=30) as exchange:
+        h = build(exchange, backfill_days=30, history_min_interval_s=0.5)
+        await h.sync.run_cycle()
+        walk = asyncio.create_task(h.sync.run_backfill())
+
+        async def walked_two_days() -> bool:
+            return (await HistoryBackfill(h.sync, days=30).progress()).windows_done >= 2
+        await eventually(walked_two_days)
+        durations = []
+        for _ in range(3):
+            await asyncio.sleep(0.3)
+            started = time.perf_counter()
+            report = await h.sync.run_cycle()
+            durations.append(time.perf_counter() - started)
+            assert report.history_calls == 1
+        assert max(durations) < 0.5 + 0.5, durations
+        assert not walk.done()
+        started = time.perf_counter()
+        walk.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await walk
+        assert time.perf_counter() - started < 0.2
+        cursor = await SyncCursor.get(name="live:main:backfill")
+        assert cursor.data["done"] is False and cursor.value < cursor.data["upper_ns"]
+        progress = await HistoryBackfill(h.sync, days=30).progress()
+        assert 0 < progress.windows_done < 30
+        assert (await build(exchange, backfill_days=30).sync.run_backfill()).done
+        assert await OrderRecord.all().count() == 600

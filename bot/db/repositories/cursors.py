@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+
 from bot.db.models import SyncCursor
 
 
@@ -23,9 +25,12 @@ class SyncCursorRepository:
         name = self.name(what)
         row = await SyncCursor.get_or_none(name=name)
         if row is None:
-            await SyncCursor.create(name=name, value=value, data=data or {})
-        else:
-            row.value = value
-            if data is not None:
-                row.data = data
-            await row.save()
+            try:
+                await SyncCursor.create(name=name, value=value, data=data or {})
+                return
+            except IntegrityError:          # created meanwhile (the back-fill task and a cycle)
+                row = await SyncCursor.get(name=name)
+        row.value = value
+        if data is not None:
+            row.data = data
+        await row.save()
