@@ -5,6 +5,7 @@ older ones: both share one reader, so together they keep to the exchange's 1 req
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from bot.domain.orders import Order
 from bot.exchange.base import Exchange
 
+log = logging.getLogger(__name__)
 DAY_NS = 86_400 * 10**9
 
 
@@ -77,23 +79,46 @@ class HistoryReader:
 
     async def read_window(self, start_ns: int, end_ns: int,
                           on_page: Callable[[list[Order]], object], *, background: bool = False) -> WindowRead:
-        """Every final order created in [start, end); `on_page` gets each page. `background` reads
-        (the back-fill) give way to the others."""
+        """Every final order created in [start, end), each handed once to `on_page`. `background`
+        reads (the back-fill) give way to the others.
+
+        Pages go backwards, newest first. The documented recipe (next end = the oldest time of the
+        page, end exclusive) skips the orders that share that time but did not fit in the page, so
+        the next page ends just after it instead and the orders already read are dropped. When a
+        whole page shares one time (more orders in one instant than a page holds, e.g. an exchange
+        stamping nanoseconds at millisecond precision), that instant is read coin by coin, for every
+        coin met in the window so far (a burst that large comes from one account's usual coins)."""
+        seen: set[str] = set()
+        symbols: set[str] = set()
         total = calls = 0
-        upper = end_ns
-        while upper > start_ns:
+
+        async def read(lower: int, upper: int, symbol: str | None) -> list[Order]:
+            nonlocal total, calls
             await self._pace(background=background)
-            page = await self.exchange.order_history(start_ns, upper, limit=self.page_limit)
+            page = await self.exchange.order_history(lower, upper, limit=self.page_limit, symbol=symbol)
             self.calls += 1
             calls += 1
-            if page.orders:
-                await on_page(page.orders)  # type: ignore[misc]
-                total += len(page.orders)
-            if len(page.orders) < self.page_limit:
+            fresh = [o for o in page.orders if o.order_id not in seen]
+            seen.update(o.order_id for o in fresh)
+            symbols.update(o.symbol for o in page.orders)
+            if fresh:
+                await on_page(fresh)  # type: ignore[misc]
+                total += len(fresh)
+            return page.orders
+
+        upper = end_ns
+        while upper > start_ns:
+            orders = await read(start_ns, upper, None)
+            if len(orders) < self.page_limit:
                 break
-            oldest = min(o.create_time_ns for o in page.orders)
-            next_end = page.next_end_ns if page.next_end_ns is not None else oldest
-            if next_end >= upper:      # a page of identical timestamps: never loop on it
-                next_end = upper - 1
-            upper = next_end
+            oldest = min(o.create_time_ns for o in orders)
+            if oldest + 1 < upper:
+                upper = oldest + 1
+                continue
+            # A full page of one instant: time cannot page further there, a coin filter can.
+            for symbol in sorted(symbols):
+                if len(await read(oldest, oldest + 1, symbol)) >= self.page_limit:
+                    log.warning("more than %d %s orders at %d ns: the exchange cannot page them all",
+                                self.page_limit, symbol, oldest)
+            upper = oldest
         return WindowRead(total, calls)

@@ -123,3 +123,43 @@ async def test_an_ordinary_cycle_never_waits_behind_the_backfill_and_the_walk_st
         assert 0 < progress.windows_done < 30
         assert (await build(exchange, backfill_days=30).sync.run_backfill()).done
         assert await OrderRecord.all().count() == 600
+
+
+def same_instant_orders(exchange: SimulatedExchange, at_ns: int, per_symbol: dict[str, int], *,
+                        first_id: int, tie: int = 1) -> int:
+    """Final orders on the simulator created within one instant: `tie` orders share each exact
+    nanosecond (all of them when `tie` is large), as an exchange stamping at millisecond precision
+    would show them. Returns how many."""
+    from bot.domain.orders import OrderStatus, OrderType, Side
+    from bot.exchange.engine.order import EngineOrder
+
+    engine = exchange.sim.engine
+    orders = []
+    for symbol, count in per_symbol.items():
+        inst = engine.instruments[symbol]
+        for _ in range(count):
+            created = at_ns + (len(orders) // tie)
+            order_id = str(first_id + len(orders))
+            orders.append(EngineOrder(order_id=order_id, client_oid=f"tie-{order_id}", symbol=symbol, side=Side.BUY,
+                                      order_type=OrderType.LIMIT, status=OrderStatus.FILLED,
+                                      quantity=inst.qty_tick * 10, price=D(100), filled_quantity=inst.qty_tick * 10,
+                                      cumulative_value=inst.qty_tick * 1000, avg_price=D(100),
+                                      fee_currency=inst.quote, create_time_ns=created, update_time_ns=created))
+    engine.add_history(orders)
+    return len(orders)
+
+
+async def test_history_paging_never_skips_orders_sharing_the_boundary_instant(db: str) -> None:
+    """Hundreds of orders within one millisecond: 7 to each nanosecond (so every page boundary falls
+    inside a tie), and 150 on one exact nanosecond across three coins (more than a page holds)."""
+    async with simulated_exchange({"USDT": D(1000)}, price=D(100000)) as exchange:
+        h = build(exchange, backfill_days=2)
+        await h.sync.run_cycle()
+        ms = (time.time_ns() - DAY // 2) // 10**6 * 10**6
+        count = same_instant_orders(exchange, ms + 1000, {"BTC_USDT": 430}, first_id=7_000_000_000_000_000_001, tie=7)
+        count += same_instant_orders(exchange, ms, {"BTC_USDT": 50, "ETH_USDT": 50, "CRO_USDT": 50},
+                                     first_id=8_000_000_000_000_000_001, tie=1000)
+        assert (await h.sync.run_backfill()).done
+        assert await OrderRecord.all().count() == count == 580
+        progress = await HistoryBackfill(h.sync, days=2).progress()
+        assert progress.orders_seen == 580                   # each order handed over once
