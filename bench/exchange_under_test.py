@@ -48,10 +48,20 @@ async def seeded_exchange(size: int) -> AsyncIterator[tuple[Any, Callable[[], li
 
 
 class Controls:
-    """What a benchmark does to the market behind the exchange: move the price, read an order's status."""
+    """What a benchmark does to the market behind the exchange: move the price, read an order's
+    status, and when the exchange saw each order reach each status (`time.perf_counter()`, taken
+    by the matching engine as it happens, so no polling step blurs a measurement)."""
 
     def __init__(self, sim: SimulatorHandle) -> None:
         self.sim = sim
+        self._reached: dict[tuple[str, OrderStatus], float] = {}
+        self._first_seen: dict[str, float] = {}
+        sim.engine.listeners.append(self._on_change)
+
+    def _on_change(self, order: Any) -> None:
+        now = time.perf_counter()
+        self._first_seen.setdefault(order.client_oid, now)
+        self._reached.setdefault((order.client_oid, order.status), now)
 
     def set_price(self, symbol: str, price: Decimal) -> None:
         self.sim.set_price(symbol, price)
@@ -59,6 +69,13 @@ class Controls:
     def status_of(self, client_oid: str) -> OrderStatus | None:
         order = self.sim.engine.get(client_oid=client_oid)
         return None if order is None else order.status
+
+    def placed_at(self, client_oid: str) -> float | None:
+        """When the exchange accepted the order."""
+        return self._first_seen.get(client_oid)
+
+    def reached_at(self, client_oid: str, status: OrderStatus) -> float | None:
+        return self._reached.get((client_oid, status))
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -20,6 +21,15 @@ from bot.settings import Settings
 from webapp.health import HealthReport
 
 log = logging.getLogger("bot.app")
+
+
+def settle_heap() -> None:
+    """Move everything built at start-up (ccxt's tables, the ORM, aiogram, pandas) out of the
+    collector's sight. Without it, each full collection walks those hundreds of thousands of
+    objects: 100+ ms in which no order update is handled, measured as the worst case of a
+    sibling cancel (bench/oco_reaction.py). They live as long as the process anyway."""
+    gc.collect()
+    gc.freeze()
 
 
 async def run_forever(settings: Settings) -> int:
@@ -41,6 +51,7 @@ async def run_forever(settings: Settings) -> int:
         try:
             app = await build_application(settings)
             await app.start()
+            settle_heap()
         except Exception as exc:
             log.error("could not start: %s", exc if isinstance(exc, RuntimeError) else type(exc).__name__)
             log.debug("start-up failure", exc_info=True)

@@ -25,10 +25,21 @@ def connection_label(db_url: str) -> str:
     return "default" if db_url.startswith("sqlite") else "pg"
 
 
+def sqlite_url(db_url: str) -> str:
+    """A SQLite URL with `synchronous=NORMAL` unless it sets its own. Tortoise opens SQLite in WAL
+    mode, where NORMAL never corrupts the database and spares each commit its fsync (about 2 ms,
+    paid by every order update on the way to a protection leg's reaction); what it gives up is the
+    durability of the last commits on a power cut, which the next sync restores from the exchange
+    (orders and their client_oids are the exchange's; protection looks its legs up before sending)."""
+    if not db_url.startswith("sqlite") or "synchronous=" in db_url:
+        return db_url
+    return db_url + ("&" if "?" in db_url else "?") + "synchronous=NORMAL"
+
+
 def tortoise_config(db_url: str) -> dict[str, Any]:
     label = connection_label(db_url)
     return {
-        "connections": {label: db_url},
+        "connections": {label: sqlite_url(db_url)},
         "apps": {
             "models": {
                 "models": MODELS,

@@ -257,3 +257,25 @@ async def test_a_garbled_answer_to_an_advanced_create_is_found_too(live: CryptoC
 
     assert placed.client_oid == "garbled-sl" and placed.status is OrderStatus.PENDING
     assert len(sim.calls_to("private/advanced/create-order")) == 1
+
+
+# --- the order stream hands on the newest state -----------------------------------------------------
+
+
+async def test_states_superseded_while_the_consumer_was_busy_are_skipped(live: CryptoComExchange,
+                                                                        sim: SimulatorHandle) -> None:
+    updates = live.order_updates()
+    first = asyncio.ensure_future(anext(updates))
+    try:
+        await eventually(lambda: bool(live.streams) and live.streams[0].connected.is_set())
+        await live.create_trigger_order(stop_loss("burst", kind=OrderType.STOP_LIMIT, price="94000"))
+        assert (await first).order.status is OrderStatus.PENDING
+        # The consumer is busy (it does not ask) while the stop fires and fills: ACTIVE, then FILLED.
+        sim.set_price(BTC, "94500")
+        assert [o.status for o in sim.engine.open_orders()] == []
+        await asyncio.sleep(0.3)                # both pushes have arrived meanwhile
+
+        newest = await anext(updates)
+    finally:
+        await updates.aclose()
+    assert (newest.order.client_oid, newest.order.status) == ("burst", OrderStatus.FILLED)

@@ -101,3 +101,13 @@ async def test_balances_are_one_row_per_asset(db: str) -> None:
         async with in_transaction(connection_label(db)):
             await m.BalanceRecord.create(mode="paper", asset="BTC", total=Decimal(2), free=Decimal(2),
                                          locked=Decimal(0))
+
+
+async def test_sqlite_commits_without_waiting_for_the_disk(db: str) -> None:
+    if not db.startswith("sqlite"):
+        pytest.skip("SQLite only")
+    conn = Tortoise.get_connection(connection_label(db))
+    journal = await conn.execute_query_dict("PRAGMA journal_mode")
+    synchronous = await conn.execute_query_dict("PRAGMA synchronous")
+    # WAL with synchronous=NORMAL (1): no fsync per commit, and never a corrupt file.
+    assert (journal[0]["journal_mode"], synchronous[0]["synchronous"]) == ("wal", 1)

@@ -246,6 +246,10 @@ class CryptoComReads:
     # --- order stream ------------------------------------------------------------------------
 
     async def order_updates(self) -> AsyncIterator[OrderUpdate]:
+        """Every new order state, in arrival order, except states already superseded when their
+        turn comes: a stop that fires and fills at once arrives as PENDING -> ACTIVE -> FILLED in
+        one burst, and the consumer (whose reaction matters) gets the FILLED at once instead of
+        first storing an ACTIVE that is no longer true. Each state it gets carries all before it."""
         queue: asyncio.Queue[OrderUpdate] = asyncio.Queue()
         stream = UserOrderStream(
             ws_url=self.ws_url, api_key=self._api_key, api_secret=self._api_secret,
@@ -253,18 +257,25 @@ class CryptoComReads:
             canonical=self.canonical, options=self.options.stream(), session_factory=self._session_factory)
         self.streams.append(stream)
         task = asyncio.create_task(stream.run(queue), name="cryptocom-order-stream")
+        pending: dict[str, OrderUpdate] = {}        # order_id -> newest state, oldest arrival first
         try:
             while True:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    update = getter.result()
-                    self.remember([update.order])
-                    yield update
-                else:
-                    getter.cancel()
-                    task.result()       # the stream ended: surface why
-                    return
+                if queue.empty() and not pending:
+                    getter = asyncio.ensure_future(queue.get())
+                    done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+                    if getter not in done:
+                        getter.cancel()
+                        task.result()       # the stream ended: surface why
+                        return
+                    first = getter.result()
+                    pending[first.order.order_id] = first
+                while not queue.empty():
+                    update = queue.get_nowait()
+                    pending.pop(update.order.order_id, None)
+                    pending[update.order.order_id] = update
+                update = pending.pop(next(iter(pending)))
+                self.remember([update.order])
+                yield update
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

@@ -109,19 +109,23 @@ class LegReactor:
         sibling_oid = self._sibling_oid(group, role)
         if sibling_oid is None:
             return False, None
-        known = await self.orders.by_client_oid(sibling_oid) is not None
         if group.native_list_id:
             sibling = await self.sender.lookup(sibling_oid)
             if sibling is None or sibling.status.is_final:
-                return known or sibling is not None, None
+                return sibling is not None or await self._known(sibling_oid), None
         try:
+            # First the cancel, then anything else: the stored rows can wait, the open leg cannot.
             await self.sender.cancel(group.symbol, sibling_oid)
             return True, None
         except OrderNotFound:
-            return known, None      # already gone: filled, canceled by the exchange's OCO or by hand; or never placed
+            # Already gone: filled, canceled by the exchange's OCO or by hand; or never placed.
+            return await self._known(sibling_oid), None
         except ExchangeError as exc:
             log.error("could not cancel the sibling %s of group %s: %s", sibling_oid, group.id, exc)
             return True, Reason.of("sibling_not_canceled", order=sibling_oid, **exchange_args(exc))
+
+    async def _known(self, client_oid: str) -> bool:
+        return await self.orders.by_client_oid(client_oid) is not None
 
     async def _leg_partly_filled(self, group: OcoGroupRecord, order: Order, role: OrderRole) -> None:
         if group.native_list_id or GroupState(group.state) is not GroupState.ACTIVE:

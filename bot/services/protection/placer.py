@@ -122,6 +122,7 @@ class ProtectionPlacer:
                 adopted = await self._adopt_exchange_legs(group_id, entry)
                 if adopted is not None:
                     return adopted
+            planned_now = group is None
             if group is None:
                 group = await self._plan_and_save(group_id, entry)
                 if GroupState(group.state) is GroupState.FAILED:
@@ -129,7 +130,7 @@ class ProtectionPlacer:
             elif GroupState(group.state) is not GroupState.PLACING:
                 return ProtectionResult(group_id, GroupState(group.state), group.quantity,
                                         group.native_list_id is not None)
-            return await self._place(group, await self._sellable_bought(entry))
+            return await self._place(group, await self._sellable_bought(entry), look_first=not planned_now)
 
     async def _adopt_exchange_legs(self, group_id: str, entry: OrderRecord) -> ProtectionResult | None:
         """A buy sent as an OTOCO is protected by the exchange: its stop-loss and take-profit legs went
@@ -262,10 +263,12 @@ class ProtectionPlacer:
             return DEFAULT_STOP_LOSS_PERCENT, DEFAULT_TAKE_PROFIT_PERCENT
         return entry.stop_loss_percent, entry.take_profit_percent
 
-    async def _place(self, group: OcoGroupRecord, wanted: Decimal) -> ProtectionResult:
-        """Send what is missing of a "placing" group: first ask the exchange what already exists."""
-        stop = await self.sender.lookup(group.stop_loss_client_oid)
-        take = await self.sender.lookup(group.take_profit_client_oid)
+    async def _place(self, group: OcoGroupRecord, wanted: Decimal, *, look_first: bool = True) -> ProtectionResult:
+        """Send what is missing of a "placing" group: first ask the exchange what already exists.
+        A group planned in this very call has sent nothing yet (its client_oids are new), so it
+        skips that question (look_first=False): four requests less between a fill and its protection."""
+        stop = await self.sender.lookup(group.stop_loss_client_oid) if look_first else None
+        take = await self.sender.lookup(group.take_profit_client_oid) if look_first else None
         native: bool | None = None
         if stop is None and take is None:
             try:
