@@ -34,6 +34,7 @@ from bot.jobs.sync_job import make_sync_job
 from bot.sandbox import SandboxHandle
 from bot.services.actions import ActionService
 from bot.services.alerts import AlertsService
+from bot.services.analysis import AnalysisService
 from bot.services.audited_exchange import AuditedExchange
 from bot.services.auto_orders import AutoOrderService
 from bot.services.daily_report import DailyReportService
@@ -80,6 +81,7 @@ class Services:
     user_settings: UserSettingsService
     signal_board: SignalBoard
     alerts: AlertsService
+    analysis_service: AnalysisService
     prices: PriceBoard
     actions: ActionService
     orders_overview: OrdersOverviewService
@@ -201,9 +203,11 @@ def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, 
         language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE, daily_alert_time=settings.DAILY_ALERT_TIME))
     actions = ActionService(exchange, protection, portfolio, user_settings,
                             allowed_users=settings.TELEGRAM_ALLOWED_USERS, mirror=sync.ingest)
+    watchlist = WatchlistService(exchange)
     return Services(exchange=exchange, events=events, orders=orders, sync=sync, protection=protection,
                     portfolio=portfolio, oco_health=oco_health, signals=signals,
-                    watchlist=WatchlistService(exchange), user_settings=user_settings,
+                    watchlist=watchlist, user_settings=user_settings,
+                    analysis_service=AnalysisService(exchange, watchlist, orders),
                     signal_board=SignalBoard(exchange.mode), prices=prices, actions=actions,
                     orders_overview=OrdersOverviewService(exchange.mode, prices, oco_health),
                     portfolio_overview=PortfolioOverviewService(portfolio),

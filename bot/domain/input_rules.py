@@ -35,6 +35,7 @@ TEMPLATES: dict[str, str] = {
     "not_watched": N_("{symbol} is not on the watchlist"),
     "not_a_flag": N_("“{text}” is not yes or no"),
     "unknown_setting": N_("“{text}” is not a setting that can be changed here"),
+    "not_enough_history": N_("{symbol} has only {count} candles of history: too few to analyze (needs {needed})"),
 }
 
 

@@ -1,19 +1,20 @@
-"""The strategy's reasons, the market data's stale reasons and the automatic-order rules, in the
-reader's language.
+"""Stored English sentences read back as keys and values, so each reader gets them in their own
+language: a signal's reasons (`SignalRecord.reasons`), an automatic order's refusal
+(`AutoOrderDecision.detail`), both worded from `bot.domain.reasons`' templates, and a coin's
+stale-data reason (`IndicatorSnapshot.stale_reason`, worded by the market updater).
 
-They are stored as English sentences (`SignalRecord.reasons`, `IndicatorSnapshot.stale_reason`,
-`AutoOrderDecision.detail`); each sentence shape the code produces is matched here to a template,
-its numbers re-formatted for the reader's locale. The tests run the producers (`decide`, the data
-checks, the order rules) and fail when a sentence they produce has no shape here. Anything
-unrecognised is shown as stored, never dropped.
+Each template becomes a pattern (its placeholders capture their values), so a sentence is
+recognised exactly when a template produced it; the tests run the producers and fail when one
+produces a sentence no template here matches. Anything unrecognised is shown as stored.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
+from bot.domain.reasons import TEMPLATES, Reason
 from bot.presentation.formatting import number
 
 
@@ -22,94 +23,71 @@ def N_(text: str) -> str:
     return text
 
 
-_NUM = r"-?\d+(?:\.\d+)?"
-
-REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), t) for p, t in (
-    (rf"RSI (?P<rsi>{_NUM}) > (?P<limit>{_NUM})", N_("RSI {rsi} above {limit}: overbought")),
-    (rf"RSI (?P<rsi>{_NUM}) < (?P<limit>{_NUM})", N_("RSI {rsi} below {limit}: oversold")),
-    (rf"RSI (?P<rsi>{_NUM}) between (?P<low>{_NUM}) and (?P<high>{_NUM})", N_("RSI {rsi} between {low} and {high}")),
-    (rf"price above EMA(?P<period>\d+) \((?P<value>{_NUM})\)", N_("price above EMA{period} ({value})")),
-    (rf"price below EMA(?P<period>\d+) \((?P<value>{_NUM})\)", N_("price below EMA{period} ({value})")),
-    (rf"volume (?P<ratio>{_NUM})× its 20-candle average < (?P<minimum>{_NUM})×",
-     N_("volume {ratio}× its 20-candle average, under {minimum}×")),
-    (rf"only (?P<move>{_NUM}) % away from the last BUY at (?P<reference>{_NUM}) \(needs (?P<needed>{_NUM}) %\)",
-     N_("only {move} % away from the last BUY at {reference} (needs {needed} %)")),
-    (r"indicators unavailable", N_("indicators unavailable")),
-))
-
-STALE: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), t) for p, t in (
-    (r"too little history: (?P<count>\d+) candles, needs (?P<needed>\d+)",
-     N_("too little history: {count} candles, needs {needed}")),
-    (r"gaps: (?P<missing>\d+) missing candles in the last (?P<window>\d+)",
-     N_("gaps: {missing} missing candles in the last {window}")),
-    (r"zero volume over the last 20 candles", N_("zero volume over the last 20 candles")),
-    (r"zero volume on the latest candle", N_("zero volume on the latest candle")),
-    (r"indicators undefined: (?P<names>.+)", N_("indicators undefined: {names}")),
-    (r"no market data: (?P<detail>.*)", N_("no market data: {detail}")),
-    (r"no candles", N_("no candles")),
-))
-
-# Rule -> (pattern over the stored detail, template); a rule whose detail does not match gets its
-# template without values when it needs none, else the stored detail.
-REFUSALS: dict[str, tuple[re.Pattern[str] | None, str]] = {
-    "trade_disabled": (None, N_("Trade is off for this coin")),
-    "max_open_per_symbol": (re.compile(r"(?P<count>\d+) open buy orders on \S+ \(limit (?P<limit>\d+)\)"),
-                            N_("{count} open buys already (at most {limit})")),
-    "duplicate_price": (re.compile(rf"already at (?P<price>{_NUM})"), N_("an open buy is already at {price}")),
-    "min_price_move": (re.compile(rf"price moved (?P<move>{_NUM}) % after the last order at "
-                                  rf"(?P<reference>{_NUM}) \(needs (?P<needed>{_NUM}) %\)"),
-                       N_("price moved only {move} % after the last order at {reference} (needs {needed} %)")),
-    "insufficient_balance": (re.compile(rf"needs (?P<needed>{_NUM}) (?P<quote>\w+), free (?P<free>{_NUM}) \w+"),
-                             N_("not enough balance: needs {needed} {quote}, {free} {quote} free")),
-    "amount_too_small": (None, N_("the amount buys less than one quantity step")),
-    "exchange_refused": (re.compile(r"(?P<detail>.*)"), N_("the exchange refused the order: {detail}")),
-    "exchange_unavailable": (None, N_("the exchange did not answer")),
+# The market updater's reasons for not trusting a coin's candles (bot.services.indicators and
+# bot.services.signals word them; these templates are theirs, word for word).
+STALE_TEMPLATES: dict[str, str] = {
+    "too_little_history": N_("too little history: {count} candles, needs {needed}"),
+    "gaps": N_("gaps: {missing} missing candles in the last {window}"),
+    "zero_volume_recent": N_("zero volume over the last 20 candles"),
+    "zero_volume_latest": N_("zero volume on the latest candle"),
+    "indicators_undefined": N_("indicators undefined: {names}"),
+    "no_market_data": N_("no market data: {detail}"),
+    "no_candles": N_("no candles"),
 }
-_TEXT_VALUES = {"names", "detail", "quote", "period"}
+TEXT_VALUES = frozenset({"names", "detail", "symbol", "asset", "quote", "exchange", "error", "order", "orders",
+                         "code"})
 
 
-def _localise(values: dict[str, str], locale: str) -> dict[str, str]:
-    out = {}
-    for name, raw in values.items():
-        if name in _TEXT_VALUES:
-            out[name] = raw
-            continue
-        try:
-            out[name] = number(Decimal(raw), locale)
-        except InvalidOperation:
-            out[name] = raw
-    return out
+def pattern_of(template: str) -> re.Pattern[str]:
+    """`RSI {rsi} > {limit}` -> a pattern capturing `rsi` and `limit` (a repeated placeholder
+    must repeat its value)."""
+    parts = re.split(r"\{(\w+)\}", template)
+    seen: set[str] = set()
+    regex = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            regex.append(re.escape(part))
+        elif part in seen:
+            regex.append(f"(?P={part})")
+        else:
+            seen.add(part)
+            regex.append(f"(?P<{part}>.+?)")
+    return re.compile("".join(regex), re.DOTALL)
 
 
-def _match(text: str, shapes: tuple[tuple[re.Pattern[str], str], ...],
-           translate: Callable[[str], str], locale: str) -> str:
-    for pattern, template in shapes:
+REASON_PATTERNS = {key: pattern_of(template) for key, template in TEMPLATES.items()}
+STALE_PATTERNS = {key: pattern_of(template) for key, template in STALE_TEMPLATES.items()}
+
+
+def _match(text: str, patterns: Mapping[str, re.Pattern[str]]) -> tuple[str, dict[str, str]] | None:
+    for key, pattern in patterns.items():
         found = pattern.fullmatch(text)
         if found:
-            return translate(template).format(**_localise(found.groupdict(), locale))
-    return text
+            return key, found.groupdict()
+    return None
 
 
-def reason_words(reason: str, translate: Callable[[str], str], locale: str) -> str:
-    return _match(reason, REASONS, translate, locale)
+def parse_reason(text: str, key: str | None = None) -> Reason | None:
+    """The reason a stored sentence was worded from (only `key`'s template when it is known)."""
+    patterns = {key: REASON_PATTERNS[key]} if key is not None and key in REASON_PATTERNS else REASON_PATTERNS
+    found = _match(text, patterns)
+    return Reason(found[0], tuple(found[1].items())) if found else None
 
 
-def stale_words(reason: str, translate: Callable[[str], str], locale: str) -> str:
-    return _match(reason, STALE, translate, locale)
+def parse_stale(text: str) -> tuple[str, dict[str, str]] | None:
+    return _match(text, STALE_PATTERNS)
 
 
-def refusal_words(rule: str | None, detail: str, translate: Callable[[str], str], locale: str) -> str:
-    pattern, template = REFUSALS.get(rule or "", (None, ""))
-    if not template:
-        return detail or (rule or "")
-    if pattern is None:
-        return translate(template)
-    found = pattern.search(detail)
+def stale_words(text: str, translate: Callable[[str], str], locale: str) -> str:
+    """A stale-data reason in the reader's words and digits (plain text: escape it for HTML)."""
+    found = parse_stale(text)
     if found is None:
-        return detail
-    return translate(template).format(**_localise(found.groupdict(), locale))
-
-
-def recognised(text: str, shapes: tuple[tuple[re.Pattern[str], str], ...]) -> bool:
-    """Whether `text` has one of `shapes` (the tests hold the producers to these)."""
-    return any(p.fullmatch(text) for p, _ in shapes)
+        return text
+    key, values = found
+    shown = {}
+    for name, raw in values.items():
+        try:
+            shown[name] = raw if name in TEXT_VALUES else number(Decimal(raw), locale)
+        except InvalidOperation:
+            shown[name] = raw
+    return translate(STALE_TEMPLATES[key]).format(**shown)

@@ -21,12 +21,16 @@ BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Cryptobot", "username":
             "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
 
+FILES = "__files__"     # where a method handler finds the request's uploads
+
+
 @dataclass
 class RecordedCall:
     method: str
     params: dict[str, Any]
     at: float = 0.0                 # monotonic time it arrived
     outcome: str = "ok"             # ok | injected (a planned fault) | flood (the limits below) | error
+    files: dict[str, bytes] = field(default_factory=dict)     # uploads (a photo), by the field naming them
 
 
 @dataclass(frozen=True)
@@ -128,9 +132,17 @@ class BotApiEmulator:
         method = request.match_info["method"]
         form = await request.post()
         params: dict[str, Any] = {}
+        files: dict[str, bytes] = {}
         for key, value in form.items():
             params[key] = value if isinstance(value, str) else getattr(value, "filename", "file")
+            if not isinstance(value, str) and hasattr(value, "file"):
+                files[key] = value.file.read()
+        # aiogram sends `photo=attach://<name>` with the bytes in the part `<name>`.
+        for key, value in list(params.items()):
+            if isinstance(value, str) and value.startswith("attach://") and value[9:] in files:
+                files[key] = files[value[9:]]
         call = await self._record(method, params)
+        call.files = files
         failure = self.fail_next.pop(method, None)
         if failure is None and self.fault_plan is not None:
             failure = self.fault_plan(method, params)
@@ -151,7 +163,7 @@ class BotApiEmulator:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"},
                                      status=404)
         try:
-            result = await handler(params)
+            result = await handler({**params, FILES: files})
         except ValueError as exc:
             call.outcome = "error"
             return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"},
@@ -228,7 +240,9 @@ class BotApiEmulator:
 
     async def _m_sendPhoto(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])
-        photo = [{"file_id": "photo-1", "file_unique_id": "u-photo-1", "width": 640, "height": 480}]
+        width, height = _png_size(params[FILES].get("photo", b"")) or (640, 480)
+        photo = [{"file_id": f"photo-{len(self.calls)}", "file_unique_id": f"u-photo-{len(self.calls)}",
+                  "width": width, "height": height}]
         return self._bot_message(chat_id, caption=params.get("caption"), photo=photo,
                                  reply_markup=params.get("reply_markup"))
 
@@ -291,3 +305,10 @@ class BotApiEmulator:
     def _tell(self, kind: str, message: dict[str, Any]) -> None:
         for listener in self.listeners:
             listener(kind, message)
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    """A PNG upload's width and height (what Telegram reports for the photo), None for anything else."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")

@@ -23,8 +23,9 @@ class ProtectCallback(CallbackData, prefix="protect"):
 
 
 class AnalyzeCallback(CallbackData, prefix="an"):
-    """Open /analyze for a coin (from /watchlist, /signals): `brief` is the analysis in words with
-    its chart; `more` adds the wider indicator set; `chart` sends the chart again."""
+    """/analyze for a coin (from /watchlist, /signals, the analysis itself): `brief` sends the chart
+    and the analysis in words; `refresh` and `more` (with the wider indicator set) show the analysis
+    again in place; `chart` sends the chart again."""
 
     symbol: str
-    view: Literal["brief", "more", "chart"] = "brief"
+    view: Literal["brief", "refresh", "more", "chart"] = "brief"

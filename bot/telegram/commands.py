@@ -27,7 +27,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("orders", N_("Open orders, OCO groups and unprotected positions"), N_("📋 Orders")),
     CommandSpec("portfolio", N_("Balances, total value and its change"), N_("💼 Portfolio")),
     CommandSpec("signals", N_("Newest decision per coin, with its reasons"), N_("📈 Signals")),
+    CommandSpec("analyze", N_("A coin's chart and analysis: /analyze BTC_USDT"), N_("🔍 Analyze")),
     CommandSpec("watchlist", N_("Watched coins: Trade / Alert / Margin, amount, SL / TP"), N_("👀 Watchlist")),
     CommandSpec("alerts", N_("Alerts: coins and what notifies you"), N_("🔔 Alerts")),
+    CommandSpec("settings", N_("Language, time zone, daily report time, default SL / TP"), N_("⚙️ Settings")),
     CommandSpec("help", N_("What the bot can do"), N_("❓ Help")),
 )

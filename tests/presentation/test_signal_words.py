@@ -1,5 +1,5 @@
-"""Every sentence the strategy, the data checks and the order rules produce has words in both
-languages: the producers are run here, so a new or reworded sentence fails until it is given a shape."""
+"""Every sentence the strategy, the data checks and the order rules store is read back as the key
+and values it was worded from: the producers are run here, so a sentence no template matches fails."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import numpy as np
-import pytest
 
 from bot.domain.order_rules import RULES, OrderCandidate, RuleLimits
 from bot.domain.strategy import Decision, StrategyParams, TrackedState, decide
 from bot.exchange.base import Candle
-from bot.presentation.signal_words import REASONS, REFUSALS, STALE, reason_words, recognised, refusal_words, stale_words
+from bot.presentation.signal_words import parse_reason, parse_stale, stale_words
 from bot.services.indicators import MIN_CANDLES, CandleArrays, compute_indicators, data_problem, indicators_at
 from bot.telegram.setup import build_i18n
 
@@ -55,7 +54,7 @@ def stale_reasons() -> Iterator[str]:
     yield "no market data: ExchangeError: instrument not found"
 
 
-def refusals() -> Iterator[tuple[str, str]]:
+def refusals() -> Iterator[tuple[str, str, tuple[tuple[str, str], ...]]]:
     base = OrderCandidate(symbol="BTC_USDT", price=D(100), cost=D(50), trade_enabled=True,
                           open_buy_prices=(), last_order_price=None, free_quote=D(1000))
     limits = RuleLimits()
@@ -70,48 +69,42 @@ def refusals() -> Iterator[tuple[str, str]]:
         for rule in RULES:
             refusal = rule(candidate, limits)
             if refusal is not None:
-                yield refusal.rule, refusal.detail
+                yield refusal.rule, refusal.detail, refusal.args
 
 
-def test_every_strategy_reason_has_words() -> None:
+def test_every_strategy_reason_is_read_back() -> None:
     produced = set(strategy_reasons())
     assert len(produced) > 10
-    assert [r for r in produced if not recognised(r, REASONS)] == []
+    assert [r for r in produced if parse_reason(r) is None] == []
 
 
-def test_every_stale_reason_has_words() -> None:
+def test_the_strategy_reason_is_read_back_with_its_values() -> None:
+    verdict = decide({"rsi": D("28.53"), "ema50": D(1), "ema200": D("95000.12")}, D(100000), TrackedState(),
+                     StrategyParams())
+    assert tuple(parse_reason(r) for r in verdict.reasons) == verdict.explained
+
+
+def test_every_stale_reason_is_read_back() -> None:
     produced = [r for r in stale_reasons() if r]
     assert len(produced) == 7
-    assert [r for r in produced if not recognised(r, STALE)] == []
+    assert [r for r in produced if parse_stale(r) is None] == []
 
 
-def test_every_order_rule_refusal_has_words() -> None:
-    produced = dict(refusals())
+def test_every_order_rule_refusal_is_read_back_under_its_rule() -> None:
+    produced = {rule: (detail, args) for rule, detail, args in refusals()}
     assert set(produced) == {"trade_disabled", "max_open_per_symbol", "duplicate_price", "min_price_move",
                              "insufficient_balance"}
-    for rule, detail in produced.items():
-        pattern, _ = REFUSALS[rule]
-        assert pattern is None or pattern.search(detail), (rule, detail)
+    for rule, (detail, args) in produced.items():
+        parsed = parse_reason(detail, rule)
+        assert parsed is not None and (parsed.key, parsed.values) == (rule, dict(args))
 
 
-@pytest.fixture
-def spanish():
+def test_stale_reasons_read_in_spanish_with_spanish_numbers() -> None:
     i18n = build_i18n("es")
-    return lambda text: i18n.gettext(text, locale="es")
+    assert stale_words("too little history: 1000 candles, needs 2140", lambda t: i18n.gettext(t, locale="es"),
+                       "es") == "poco historial: 1.000 velas, hacen falta 2.140"
 
 
-def test_reasons_read_in_spanish_with_spanish_numbers(spanish) -> None:
-    assert reason_words("RSI 28.53 < 30", spanish, "es") == "RSI 28,53 por debajo de 30: sobreventa"
-    assert reason_words("price above EMA200 (95000.12)", spanish, "es") == \
-        "precio por encima de la EMA200 (95.000,12)"
-    assert stale_words("too little history: 100 candles, needs 214", spanish, "es") == \
-        "poco historial: 100 velas, hacen falta 214"
-    assert refusal_words("max_open_per_symbol", "3 open buy orders on BTC_USDT (limit 3)", spanish, "es") == \
-        "ya hay 3 compras abiertas (como mucho 3)"
-    assert refusal_words("insufficient_balance", "needs 100.5 USDT, free 10.5 USDT", spanish, "es") == \
-        "saldo insuficiente: hacen falta 100,5 USDT, hay 10,5 USDT libres"
-
-
-def test_unknown_sentences_are_shown_as_stored() -> None:
-    assert reason_words("a brand new reason", str, "en") == "a brand new reason"
-    assert refusal_words("new_rule", "some detail", str, "en") == "some detail"
+def test_unknown_sentences_are_not_guessed() -> None:
+    assert parse_reason("a brand new reason") is None
+    assert stale_words("something else", str, "en") == "something else"

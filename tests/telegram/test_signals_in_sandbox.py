@@ -50,11 +50,11 @@ async def test_signals_show_each_coins_newest_decision_with_words_values_and_tim
     # Actionable first: the BUYs, then WAIT, then the coin with no decision yet.
     assert text.index("BTC_USDT") < text.index("SOL_USDT") < text.index("ETH_USDT") < text.index("XRP_USDT")
     assert f"🟢 <b>BTC_USDT</b> · BUY · 97,000.00{NB}USDT · Dec 5, 2026, 09:00 CET" in text
-    assert "RSI 28.53 below 30: oversold; price above EMA200 (95,000.12)" in text
+    assert "RSI 28.53 &lt; 30; price above EMA200 (95,000.12)" in text
     assert "RSI 28.53 · EMA50 98,000.10 · EMA200 95,000.12 · MACD -12.50 · vol 1.20×" in text
     assert "⚪ <b>ETH_USDT</b> · WAIT" in text and "price below EMA50 (3,600)" in text
     assert "🟢 <b>SOL_USDT</b> 🤖 · BUY" in text
-    assert "🤖 automatic buy blocked: 3 open buys already (at most 3) (Dec 5, 2026, 09:00 CET)" in text
+    assert "🤖 automatic buy blocked: 3 open buy orders on SOL_USDT (limit 3) (Dec 5, 2026, 09:00 CET)" in text
     assert "⏳ <b>XRP_USDT</b> · no decision yet" in text
     assert "⚠️ data stale: too little history: 100 candles, needs 214" in text
     assert ("🔍 BTC_USDT", "an:BTC_USDT:brief") in shown.buttons
@@ -65,8 +65,8 @@ async def test_signals_in_spanish(market_bot: MarketBot) -> None:
     text = (await market_bot.chat(language="es").send("/signals")).text
     assert text.startswith("📈 <b>Señales</b> · Todas (4)")
     assert f"🟢 <b>BTC_USDT</b> · COMPRA · 97.000,00{NB}USDT · 5 dic 2026, 08:00 UTC" in text
-    assert "RSI 28,53 por debajo de 30: sobreventa; precio por encima de la EMA200 (95.000,12)" in text
-    assert "compra automática bloqueada: ya hay 3 compras abiertas (como mucho 3)" in text
+    assert "RSI 28,53 &lt; 30; precio por encima de la EMA200 (95.000,12)" in text
+    assert "compra automática bloqueada: 3 órdenes de compra abiertas en SOL_USDT (límite 3)" in text
     assert "datos desactualizados: poco historial: 100 velas, hacen falta 214" in text
 
 
@@ -84,7 +84,7 @@ async def test_filters_and_refresh_edit_the_message_in_place(market_bot: MarketB
                               indicators={}, decided_at=datetime(2026, 12, 5, 9, 0, tzinfo=UTC))
     refreshed = await chat.press(traded, "Refresh")
     assert refreshed.kind == "edit" and "🔴 <b>SOL_USDT</b> 🤖 · SELL (exit)" in refreshed.text
-    assert "RSI 75 above 70: overbought" in refreshed.text
+    assert "RSI 75 &gt; 70" in refreshed.text
 
 
 async def test_empty_filters_say_so(market_bot: MarketBot) -> None:
@@ -110,6 +110,7 @@ async def test_300_coins_are_paged_under_telegrams_limit(market_bot: MarketBot) 
     chat = market_bot.chat(language="es")
     shown = await chat.send("/signals")
     assert len(shown.text) < 4096 and "1/50" in [t for t, _ in shown.buttons]
+    assert "solo un movimiento" in shown.text or "tras la última COMPRA a 97.000" in shown.text
     last = await chat.press_data(shown, "sg:all:49")
     assert "C299_USDT" in last.text and len(last.text) < 4096
 

@@ -4,21 +4,22 @@ indicators and reasons in words; for Trade=YES coins what became of the automati
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.presentation.formatting import number, price, split_symbol, when
-from bot.presentation.signal_words import reason_words, refusal_words, stale_words
+from bot.presentation.formatting import price, split_symbol, when
+from bot.presentation.market_words import indicator_number
+from bot.presentation.signal_words import parse_reason, stale_words
 from bot.services.signal_board import CoinSignal, SignalBoard, SignalBoardPage, SignalFilter
 from bot.services.user_settings import UserSettingsService
 from bot.telegram.callbacks import AnalyzeCallback
 from bot.telegram.screens import Screen, button, current_locale, esc, pager_row, reply, show
+from bot.telegram.wording import Reader, reason
 
 PAGE_SIZE = 6
 LIMIT = 4096
@@ -44,20 +45,19 @@ def filter_label(wanted: SignalFilter) -> str:
     return {SignalFilter.ALL: _("All"), SignalFilter.BUY: _("BUY only"), SignalFilter.TRADE: _("Trade=YES")}[wanted]
 
 
-def indicator_value(key: str, value: Decimal, locale: str) -> str:
-    """Ratios and oscillators with 2 decimals; price-like values as a price of their size."""
-    small_price = abs(value) < 1 and key not in ("rsi", "volume_ratio")
-    return number(value, locale, decimals=6 if small_price else 2)
-
-
 def _clip(text: str, limit: int = DETAIL_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _coin_lines(coin: CoinSignal, locale: str, timezone: str, *, compact: bool = False) -> list[str]:
-    def t(text: str) -> str:
-        return _(text)
+def reason_html(stored: str, reader: Reader, key: str | None = None) -> str:
+    """A stored English reason in the reader's words and digits, escaped (as stored when no
+    template produced it)."""
+    parsed = parse_reason(stored, key)
+    return reason(parsed.key, parsed.args, stored, reader) if parsed is not None else esc(stored)
 
+
+def _coin_lines(coin: CoinSignal, locale: str, timezone: str, *, compact: bool = False) -> list[str]:
+    reader = Reader(get_i18n(), locale, timezone)
     head = f"{ICONS.get(coin.decision, '⏳')} <b>{esc(coin.symbol)}</b>"
     if coin.trade:
         head += " 🤖"
@@ -68,30 +68,29 @@ def _coin_lines(coin: CoinSignal, locale: str, timezone: str, *, compact: bool =
         head += f" · {esc(when(coin.decided_at, locale, timezone))}"
     lines = [head]
     if coin.reasons:
-        words = "; ".join(reason_words(r, t, locale) for r in coin.reasons)
-        lines.append("    " + esc(_clip(words) if compact else words))
-    values = [f"{label} {indicator_value(key, coin.indicators[key], locale)}" + ("×" if key == "volume_ratio" else "")
+        lines.append("    " + "; ".join(reason_html(r, reader) for r in coin.reasons))
+    values = [f"{label} {indicator_number(coin.indicators[key], locale)}" + ("×" if key == "volume_ratio" else "")
               for key, label in SHOWN_INDICATORS if key in coin.indicators]
     if values and not compact:
         lines.append("    " + esc(" · ".join(values)))
     if coin.stale_reason:
-        lines.append("    ⚠️ " + esc(_("data stale: {reason}").format(reason=stale_words(coin.stale_reason, t, locale))))
+        lines.append("    ⚠️ " + esc(_("data stale: {reason}").format(reason=stale_words(coin.stale_reason, _, locale))))
     note = coin.auto_order
     if note is not None:
-        moment = when(note.decided_at, locale, timezone)
+        moment = esc(when(note.decided_at, locale, timezone))
         if note.allowed:
             placed = price(note.price, split_symbol(coin.symbol)[1], locale) if note.price is not None else "—"
-            text = _("automatic buy placed at {price} ({when})").format(price=placed, when=moment)
+            text = esc(_("automatic buy placed at {price} ({when})")).format(price=esc(placed), when=moment)
         else:
-            text = _("automatic buy blocked: {rule} ({when})").format(
-                rule=_clip(refusal_words(note.rule, note.detail, t, locale)), when=moment)
-        lines.append("    🤖 " + esc(text))
+            text = esc(_("automatic buy blocked: {rule} ({when})")).format(
+                rule=reason_html(_clip(note.detail, 400), reader, note.rule), when=moment)
+        lines.append("    🤖 " + text)
     return lines
 
 
 def render_signals(board: SignalBoardPage, locale: str, timezone: str) -> Screen:
-    """The page; one too long for a message (many long reasons) drops the values lines and clips
-    the reasons, and is cut at a line end as the last resort."""
+    """The page; one too long for a message (many long reasons) drops the values lines, and is cut
+    at a line end as the last resort."""
     text = _signals_text(board, locale, timezone, compact=False)
     if len(text) > LIMIT:
         text = _signals_text(board, locale, timezone, compact=True)
