@@ -7,6 +7,14 @@ returns the lines it prints. Parts run one after the other, each on its own fres
 (a temp dir) and emulator; add a part by writing one more decorated function (its options go in
 `add_arguments`).
 
+- signals: /signals with 300 watched coins (each with a day of stored decisions, reasons and
+  indicators; every tenth Trade=YES with a refused automatic buy): the command and its buttons
+  (filters, pages, refresh) through the real dispatcher. "handler" is the dispatcher's time for one
+  update (middlewares, queries, rendering, the send to the emulator); "round trip" adds getUpdates.
+  Goal: handler p95 <= 50 ms.
+- analyze: the chart's drawing alone (no cache), then whole /analyze commands with the caches
+  emptied (candles, pandas-ta, drawing, both sends) and on the same candle (cached). Goal: chart
+  render <= 300 ms.
 - notifier: a burst of events (fills, protections, groups closed, signals, automatic orders) for
   several users drains through the notifier's queue while the emulator enforces Telegram's flood
   limits (1 message/s per chat, 30/s in all) and injects 429 + retry_after on a share of sends.
@@ -18,21 +26,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import random
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
+from aiohttp import web
 
+from bot.compose import build_services
 from bot.db.config import close_db, init_db
-from bot.db.models import NotificationOutbox, User
+from bot.db.models import AutoOrderDecision, IndicatorSnapshot, NotificationOutbox, SignalRecord, User, WatchlistEntry
 from bot.devtools.telegram_harness import emulated_bot
 from bot.domain.events import (
     AutoOrderRefused,
@@ -45,11 +59,16 @@ from bot.domain.events import (
 from bot.domain.order_rules import Refusal
 from bot.domain.orders import Side
 from bot.domain.strategy import StrategyParams, TrackedState, decide
+from bot.exchange.marketdata import ReplayMarketData
+from bot.exchange.paper import BUNDLED, build_paper_exchange
 from bot.sandbox.emulator import BotApiEmulator, FloodLimits
+from bot.services.analysis_indicators import compute_frame
+from bot.services.charts import ChartInput, ChartLevel, render_png
 from bot.services.events import EventBus
+from bot.settings import load_settings
 from bot.telegram.delivery import DeliveryQueue
 from bot.telegram.notifier import Notifier
-from bot.telegram.setup import LOCALES
+from bot.telegram.setup import LOCALES, build_bot, build_dispatcher
 
 Part = Callable[[argparse.Namespace], Awaitable[list[str]]]
 PARTS: dict[str, Part] = {}
@@ -65,6 +84,10 @@ def part(name: str) -> Callable[[Part], Part]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated: " + ", ".join(PARTS))
+    # signals, analyze
+    parser.add_argument("--coins", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=60, help="/signals updates measured")
+    parser.add_argument("--charts", type=int, default=15, help="charts drawn, /analyze commands sent")
     # notifier
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--users", type=int, default=3)
@@ -176,6 +199,174 @@ def _peak(times: list[float]) -> int:
     for i, first in enumerate(ordered):
         best = max(best, sum(1 for t in ordered[i:] if t - first < 1.0 - FloodLimits().slack))
     return best
+
+
+# --- /signals and /analyze ----------------------------------------------------------------------
+
+VIEWER = 4242
+GOAL_HANDLER_MS = 50.0
+GOAL_CHART_MS = 300.0
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+def _timing(name: str, seconds: list[float], goal_ms: float | None = None) -> str:
+    ms = [s * 1000 for s in seconds]
+    p95 = _percentile(ms, 0.95)
+    verdict = "" if goal_ms is None else f"  ({'within' if p95 <= goal_ms else 'OVER'} the {goal_ms:.0f} ms goal)"
+    return (f"  {name:<42} n={len(ms):>3}  p50 {statistics.median(ms):7.1f} ms  p95 {p95:7.1f} ms  "
+            f"max {max(ms):7.1f} ms{verdict}")
+
+
+async def _seed_signals(coins: int) -> None:
+    now = datetime.now(UTC)
+    reasons = ["RSI 28.53 < 30", "price above EMA200 (95000.12)"]
+    indicators = {"rsi": "28.53", "ema50": "98000.1", "ema200": "95000.12", "macd_hist": "-12.5",
+                  "volume_ratio": "1.2", "close": "97000"}
+    await WatchlistEntry.bulk_create([WatchlistEntry(symbol=f"C{i:03d}_USDT", alert_enabled=True,
+                                                     trade_enabled=i % 10 == 0) for i in range(coins)])
+    decisions = ("BUY", "WAIT", "WAIT", "SELL")
+    # 48 decisions a coin: the newest-per-coin query has older rows to skip past, the seed stays quick.
+    await SignalRecord.bulk_create([
+        SignalRecord(symbol=f"C{i:03d}_USDT", decision=decisions[(i + n) % 4], price=D(97000 + n), reasons=reasons,
+                     indicators=indicators, decided_at=now) for n in range(48) for i in range(coins)], batch_size=1000)
+    await IndicatorSnapshot.bulk_create([IndicatorSnapshot(symbol=f"C{i:03d}_USDT", timeframe="1h", values=indicators,
+                                                           computed_at=now) for i in range(coins)], batch_size=1000)
+    await AutoOrderDecision.bulk_create([
+        AutoOrderDecision(mode="paper", symbol=f"C{i:03d}_USDT", allowed=False, rule="max_open_per_symbol",
+                          detail=f"3 open buy orders on C{i:03d}_USDT (limit 3)", decided_at=now)
+        for i in range(0, coins, 10)])
+
+
+class _Timer:
+    """An outer middleware on every update: the dispatcher's own time for it."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    async def __call__(self, handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], event: Any,
+                       data: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            return await handler(event, data)
+        finally:
+            self.seconds.append(time.perf_counter() - started)
+
+
+class _ViewsBot:
+    """The whole dispatcher (the composition root's services, the paper exchange on the bundled
+    candles) polling an emulator; `ask` sends an update and waits for what it causes."""
+
+    def __init__(self) -> None:
+        self.emulator = BotApiEmulator()
+        self.outputs: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.emulator.listeners.append(lambda kind, message: self.outputs.put_nowait(message))
+        self.timer = _Timer()
+
+    async def __aenter__(self) -> _ViewsBot:
+        os.environ.update({"TELEGRAM_BOT_TOKEN": "123456:BENCH", "TELEGRAM_ALLOWED_USERS": str(VIEWER),
+                           "DEFAULT_LANGUAGE": "en"})
+        self.runner = web.AppRunner(self.emulator.make_app(), access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        settings = load_settings()
+        self.exchange = build_paper_exchange(settings, market_data=ReplayMarketData(BUNDLED, warmup=500),
+                                             store=None, pace_seconds=0)
+        await self.exchange.start()
+        self.services = build_services(settings, self.exchange, EventBus())
+        self.bot = build_bot(settings, api_url=f"http://127.0.0.1:{self.runner.addresses[0][1]}")
+        self.dispatcher = build_dispatcher(settings, services=self.services.handler_dependencies(),
+                                           storage=MemoryStorage())
+        self.dispatcher.update.outer_middleware(self.timer)
+        self.polling = asyncio.create_task(self.dispatcher.start_polling(
+            self.bot, polling_timeout=1, handle_signals=False, close_bot_session=False))
+        await self.emulator.wait_for_call("getUpdates")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.dispatcher.stop_polling()
+        await asyncio.wait_for(self.polling, 10)
+        await self.bot.session.close()
+        await self.exchange.close()
+        await self.runner.cleanup()
+
+    async def ask(self, push: Callable[[], object], outputs: int = 1) -> tuple[float, dict[str, Any]]:
+        started = time.perf_counter()
+        push()
+        message: dict[str, Any] = {}
+        for _ in range(outputs):
+            message = await asyncio.wait_for(self.outputs.get(), 30)
+        return time.perf_counter() - started, message
+
+    async def send(self, text: str, outputs: int = 1) -> tuple[float, dict[str, Any]]:
+        return await self.ask(lambda: self.emulator.push_message(VIEWER, text, language_code="en"), outputs)
+
+    async def press(self, message_id: int, data: str) -> tuple[float, dict[str, Any]]:
+        return await self.ask(lambda: self.emulator.push_callback(VIEWER, message_id, data, language_code="en"))
+
+
+@part("signals")
+async def signals_part(args: argparse.Namespace) -> list[str]:
+    return await on_fresh_database(lambda: _signals(args))
+
+
+async def _signals(args: argparse.Namespace) -> list[str]:
+    await _seed_signals(args.coins)
+    async with _ViewsBot() as views:
+        _, shown = await views.send("/signals")
+        views.timer.seconds.clear()
+        buttons = ["sg:all:1", "sg:buy:0", "sg:trade:0", "sg:all:20", "sg:all:49", "sg:all:0"]
+        round_trips, longest = [], 0
+        for n in range(args.rounds):
+            if n % 4 == 0:
+                took, shown = await views.send("/signals")
+                out = shown
+            else:
+                took, out = await views.press(int(shown["message_id"]), buttons[n % len(buttons)])
+            round_trips.append(took)
+            longest = max(longest, len(out.get("text", "")))
+        handler = list(views.timer.seconds)
+    return [f"signals: /signals and its buttons, {args.coins} watched coins (48 stored decisions each), SQLite",
+            _timing("handler (dispatcher, incl. the send)", handler, GOAL_HANDLER_MS),
+            _timing("round trip through the emulator", round_trips),
+            f"  longest page: {longest} characters (Telegram's limit 4,096)"]
+
+
+@part("analyze")
+async def analyze_part(args: argparse.Namespace) -> list[str]:
+    return await on_fresh_database(lambda: _analyze(args))
+
+
+async def _analyze(args: argparse.Namespace) -> list[str]:
+    async with _ViewsBot() as views:
+        candles = await views.exchange.candles("BTC_USDT", "1h", limit=500)
+        frame = compute_frame(candles)
+        last = float(candles[-1].close)
+        levels = (ChartLevel("stop_loss", last * 0.97, "SL"), ChartLevel("take_profit", last * 1.03, "TP"),
+                  ChartLevel("buy", last * 0.99, "BUY"))
+        render_png(ChartInput("warm-up", frame.series, levels))
+        drawing = []
+        for _ in range(args.charts):
+            started = time.perf_counter()
+            render_png(ChartInput("BTC_USDT 1h", frame.series, levels))
+            drawing.append(time.perf_counter() - started)
+        analysis = views.services.analysis_service
+        empty, cached = [], []
+        for n in range(args.charts):
+            analysis._frames.clear()
+            analysis._charts.clear()
+            symbol = ("BTC_USDT", "ETH_USDT", "SOL_USDT")[n % 3]
+            empty.append((await views.send(f"/analyze {symbol}", outputs=2))[0])
+            cached.append((await views.send(f"/analyze {symbol}", outputs=2))[0])
+        size = len(views.emulator.calls_of("sendPhoto")[-1].files.get("photo", b""))
+    return ["analyze: the chart (120 candles, EMA/Bollinger, RSI and MACD panels, 3 order lines), 1000x700 PNG",
+            _timing("render (matplotlib Agg, no cache)", drawing, GOAL_CHART_MS),
+            _timing("/analyze round trip, caches empty", empty),
+            _timing("/analyze round trip, same candle (cached)", cached),
+            f"  PNG size: {size / 1024:.0f} kB"]
 
 
 async def main() -> None:

@@ -2,9 +2,9 @@
 (an exit) or WAIT with its price, indicators and reasons, whether the coin's data went stale since,
 and for Trade=YES coins what became of the newest automatic buy (placed, or the rule that blocked it).
 
-A page costs three queries whatever the watchlist's size: the watchlist, the newest decision per
-coin (for the order and the BUY filter), then snapshots and automatic-order decisions of the
-page's coins only.
+A page costs a handful of queries whatever the watchlist's size: the watchlist's flags and each
+coin's newest decision (the order and the BUY filter) as bare values, then the whole rows, the
+snapshots and the automatic-order decisions of the page's coins only.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from bot.db.models import AutoOrderDecision, IndicatorSnapshot, SignalRecord, WatchlistEntry
+from bot.db.models import AutoOrderDecision, IndicatorSnapshot, SignalRecord
 from bot.db.repositories import (
     AutoOrderDecisionRepository,
     IndicatorRepository,
@@ -93,30 +93,31 @@ class SignalBoard:
         self.auto_orders = AutoOrderDecisionRepository(mode)
 
     async def page(self, wanted: SignalFilter = SignalFilter.ALL, page: int = 0, size: int = 8) -> SignalBoardPage:
-        entries = await self.watchlist.all()
-        latest = await self.signals.latest(e.symbol for e in entries)
+        coins = await self.watchlist.flags()
+        decided = await self.signals.latest_decisions(symbol for symbol, _, _ in coins)
         chosen = {
-            SignalFilter.ALL: entries,
-            SignalFilter.BUY: [e for e in entries if e.symbol in latest and latest[e.symbol].decision == "BUY"],
-            SignalFilter.TRADE: [e for e in entries if e.trade_enabled],
+            SignalFilter.ALL: coins,
+            SignalFilter.BUY: [c for c in coins if decided.get(c[0]) == "BUY"],
+            SignalFilter.TRADE: [c for c in coins if c[1]],
         }
         counts = {f: len(rows) for f, rows in chosen.items()}
-        rows = sorted(chosen[wanted], key=lambda e: (
-            DECISION_ORDER.get(latest[e.symbol].decision if e.symbol in latest else None, 3), e.symbol))
+        rows = sorted(chosen[wanted], key=lambda c: (DECISION_ORDER.get(decided.get(c[0]), 3), c[0]))
         pages = max(1, -(-len(rows) // size))
         page = min(max(page, 0), pages - 1)
         shown = rows[page * size:(page + 1) * size]
-        symbols = [e.symbol for e in shown]
+        # Whole rows (reasons, indicators) only for the page's coins.
+        symbols = [symbol for symbol, _, _ in shown]
+        latest = await self.signals.latest(symbols)
         snapshots = await self.snapshots.latest(symbols)
-        traded = [e.symbol for e in shown if e.trade_enabled]
+        traded = [symbol for symbol, trade, _ in shown if trade]
         decisions = await self.auto_orders.latest(traded) if traded else {}
-        items = [self._coin(e, latest.get(e.symbol), snapshots.get(e.symbol), decisions.get(e.symbol))
-                 for e in shown]
+        items = [self._coin(symbol, trade, alert, latest.get(symbol), snapshots.get(symbol), decisions.get(symbol))
+                 for symbol, trade, alert in shown]
         return SignalBoardPage(wanted, items, page, pages, counts)
 
     @staticmethod
-    def _coin(entry: WatchlistEntry, signal: SignalRecord | None, snapshot: IndicatorSnapshot | None,
-              decision: AutoOrderDecision | None) -> CoinSignal:
+    def _coin(symbol: str, trade: bool, alert: bool, signal: SignalRecord | None,
+              snapshot: IndicatorSnapshot | None, decision: AutoOrderDecision | None) -> CoinSignal:
         stale = None
         decided_at = _aware(signal.decided_at) if signal is not None else None
         if snapshot is not None and snapshot.stale:
@@ -124,13 +125,12 @@ class SignalBoard:
             if decided_at is None or (computed is not None and computed >= decided_at):
                 stale = snapshot.stale_reason or "stale"
         note = None
-        if decision is not None and entry.trade_enabled:
+        if decision is not None and trade:
             note = AutoOrderNote(bool(decision.allowed), decision.rule, decision.detail or "",
                                  Decimal(str(decision.price)) if decision.price is not None else None,
                                  _aware(decision.decided_at) or datetime.now(UTC))
         if signal is None:
-            return CoinSignal(entry.symbol, bool(entry.trade_enabled), bool(entry.alert_enabled), None,
-                              stale_reason=stale, auto_order=note)
-        return CoinSignal(entry.symbol, bool(entry.trade_enabled), bool(entry.alert_enabled), signal.decision,
+            return CoinSignal(symbol, trade, alert, None, stale_reason=stale, auto_order=note)
+        return CoinSignal(symbol, trade, alert, signal.decision,
                           Decimal(str(signal.price)), decided_at, _decimals(dict(signal.indicators or {})),
                           tuple(str(r) for r in signal.reasons or ()), stale, note)

@@ -15,6 +15,12 @@ CHUNK = 500
 
 
 async def newest_per_symbol(model: Any, symbols: Iterable[str], *, mode: str | None = None) -> list[Any]:
+    ids = await newest_ids(model, symbols, mode=mode)
+    return list(await model.filter(id__in=ids)) if ids else []
+
+
+async def newest_ids(model: Any, symbols: Iterable[str], *, mode: str | None = None) -> list[int]:
+    """The id of each coin's newest row (coins without rows are left out)."""
     wanted = sorted(set(symbols))
     if not wanted:
         return []
@@ -39,4 +45,4 @@ async def newest_per_symbol(model: Any, symbols: Iterable[str], *, mode: str | N
             f"SELECT (SELECT MAX(x.id) FROM {table} x WHERE x.symbol = s.symbol{mode_filter}) AS newest "
             f"FROM ({symbols_table}) s", values)
         ids += [row["newest"] for row in rows if row["newest"] is not None]
-    return list(await model.filter(id__in=ids)) if ids else []
+    return ids

@@ -16,7 +16,7 @@ from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from bot.db.models import IndicatorSnapshot, SignalRecord, StrategyState
-from bot.db.repositories.newest import newest_per_symbol
+from bot.db.repositories.newest import newest_ids, newest_per_symbol
 from bot.db.repositories.pagination import Ordering, Page, keyset_page
 
 SIGNALS = Ordering("signals", "decided_at")
@@ -72,6 +72,13 @@ class SignalRepository:
     async def latest(self, symbols: Iterable[str]) -> dict[str, SignalRecord]:
         """The newest decision of each coin (coins never decided on are left out)."""
         return {r.symbol: r for r in await newest_per_symbol(SignalRecord, symbols)}
+
+    async def latest_decisions(self, symbols: Iterable[str]) -> dict[str, str]:
+        """symbol -> its newest decision (BUY / SELL / WAIT) alone: no reasons or indicators to
+        decode, for ordering and filtering a whole watchlist."""
+        ids = await newest_ids(SignalRecord, symbols)
+        rows = await SignalRecord.filter(id__in=ids).values_list("symbol", "decision") if ids else []
+        return {str(symbol): str(decision) for symbol, decision in rows}
 
     async def tracked(self, symbols: Iterable[str]) -> dict[str, TrackedRow]:
         rows = await StrategyState.filter(symbol__in=list(symbols))

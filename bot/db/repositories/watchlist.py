@@ -20,6 +20,11 @@ class WatchlistRepository:
         row: WatchlistEntry | None = await WatchlistEntry.get_or_none(symbol=symbol)
         return row
 
+    async def flags(self) -> list[tuple[str, bool, bool]]:
+        """(symbol, Trade, Alert) of every coin in symbol order, without building the rows."""
+        rows = await WatchlistEntry.all().order_by("symbol").values_list("symbol", "trade_enabled", "alert_enabled")
+        return [(str(symbol), bool(trade), bool(alert)) for symbol, trade, alert in rows]
+
     async def add(self, symbol: str, **columns: Any) -> WatchlistEntry:
         row: WatchlistEntry = await WatchlistEntry.create(symbol=symbol, **columns)
         return row
