@@ -138,3 +138,12 @@ async def test_a_stranger_gets_no_analysis_and_no_chart(market_bot: MarketBot) -
         market_bot.emulator.push_callback(STRANGER, 1, f"an:BTC_USDT:{view}", language_code="en")
     assert await stranger.quiet() == []
     assert market_bot.emulator.calls_of("sendPhoto") == []
+
+
+@pytest.mark.parametrize(("button", "expected"), [("menu:analyze", "Send /analyze and a coin"),
+                                                  ("menu:settings", "⚙️ <b>Settings</b>")])
+async def test_the_start_menu_opens_analyze_and_settings(market_bot: MarketBot, button: str, expected: str) -> None:
+    chat = market_bot.chat()
+    menu = await chat.send("/start")
+    opened = await chat.press_data(menu, button)
+    assert expected in opened.text

@@ -89,7 +89,7 @@ async def test_a_strangers_button_press_is_answered_and_ignored(running_bot: Bot
 
 async def test_commands_are_registered_in_both_languages(running_bot: BotApiEmulator) -> None:
     assert [c["command"] for c in running_bot.commands["es"]] == [
-        "start", "orders", "portfolio", "signals", "watchlist", "alerts", "help"]
+        "start", "orders", "portfolio", "signals", "analyze", "watchlist", "alerts", "settings", "help"]
     assert running_bot.commands["es"][-1]["description"] == "Qué puede hacer el bot"
     assert running_bot.commands["en"][-1]["description"] == "What the bot can do"
 
