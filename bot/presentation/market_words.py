@@ -24,13 +24,21 @@ def indicator_number(value: Decimal, locale: str) -> str:
     return number(quantize(value, min(12, leading_zeros + SIGNIFICANT)).normalize(), locale)
 
 
+# Shares of something, shown as percentages are: a band position in whole points, a share with 2 decimals.
+PERCENT_DECIMALS = {"position": 0, "percent": 2}
+
+
 def finding_text(finding: Finding, translate: Callable[[str], str], locale: str) -> str:
     values = {}
     for name, raw in finding.args:
         try:
-            values[name] = indicator_number(Decimal(raw), locale)
+            value = Decimal(raw)
         except InvalidOperation:
             values[name] = raw
+            continue
+        decimals = PERCENT_DECIMALS.get(name)
+        values[name] = indicator_number(value, locale) if decimals is None else number(value, locale,
+                                                                                        decimals=decimals)
     try:
         return translate(TEMPLATES[finding.key]).format(**values)
     except (KeyError, IndexError, ValueError):
