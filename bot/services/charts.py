@@ -74,6 +74,20 @@ def _candles(axis: object, series: ChartSeries, x: np.ndarray) -> None:
                                        linewidths=0.5))
 
 
+def _bars(axis: object, x: np.ndarray, heights: np.ndarray) -> None:
+    """A histogram as one collection: `bar()` makes a patch per bar, a third of the drawing's time."""
+    from matplotlib.collections import PolyCollection
+
+    half = 0.35
+    zero = np.zeros_like(heights)
+    boxes = np.stack([np.column_stack([x - half, zero]), np.column_stack([x + half, zero]),
+                      np.column_stack([x + half, heights]), np.column_stack([x - half, heights])], axis=1)
+    colours = np.where(heights >= 0, UP, DOWN)
+    axis.add_collection(PolyCollection(list(boxes), facecolors=colours, edgecolors=colours,  # type: ignore[attr-defined]
+                                       linewidths=0.3, alpha=0.6))
+    axis.autoscale_view()                                                                    # type: ignore[attr-defined]
+
+
 def _tick_labels(times_ms: np.ndarray, count: int = 6) -> tuple[list[int], list[str]]:
     if len(times_ms) == 0:
         return [], []
@@ -129,7 +143,7 @@ def render_png(chart: ChartInput) -> bytes:
     rsi_axis.yaxis.tick_right()
 
     hist = np.nan_to_num(series.macd_hist)
-    macd_axis.bar(x, hist, width=0.7, color=np.where(hist >= 0, UP, DOWN), alpha=0.6)
+    _bars(macd_axis, x, hist)
     macd_axis.plot(x, series.macd, color="#1e88e5", linewidth=1.0)
     macd_axis.plot(x, series.macd_signal, color="#fb8c00", linewidth=1.0)
     macd_axis.set_ylabel("MACD", fontsize=8)

@@ -5,6 +5,7 @@ allow-list on every step."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
@@ -199,3 +200,38 @@ async def test_a_user_dropped_from_the_allow_list_mid_conversation_is_refused(db
         assert answer.text == "Sorry, this is a private bot."
         assert await chat.quiet() == []
     assert (await WatchlistEntry.get(symbol="BTC_USDT")).amount_usd == 0
+
+
+@pytest.mark.storage
+@pytest.mark.lock
+async def test_the_edit_conversation_survives_a_restart_on_redis_storage(db: str, aiohttp_server, monkeypatch) -> None:
+    """With REDIS_URL the conversation's state lives in Redis (RedisStorage): a bot restarted between
+    the prompt and the answer still takes the answer (real Redis under make test, else fakeredis)."""
+    import os
+
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        from redis.asyncio import Redis
+
+        def client() -> Any:
+            return Redis.from_url(url)
+    else:
+        import fakeredis
+
+        server = fakeredis.FakeServer()
+
+        def client() -> Any:
+            return fakeredis.FakeAsyncRedis(server=server)
+    first_client = client()
+    await first_client.flushdb()
+    await watch("BTC_USDT", amount_usd=Decimal(100))
+    async with running_market_bot(aiohttp_server, monkeypatch, storage=RedisStorage(first_client)) as first:
+        chat = first.chat()
+        card = await chat.press(await chat.send("/watchlist"), "BTC_USDT")
+        await chat.press(card, "Amount")
+    async with running_market_bot(aiohttp_server, monkeypatch, storage=RedisStorage(client())) as second:
+        saved = await second.chat().send("250")
+        assert saved.text.startswith(f"✅ BTC_USDT: amount a buy set to 250.00{NB}USD")
+    assert (await WatchlistEntry.get(symbol="BTC_USDT")).amount_usd == Decimal(250)
