@@ -15,6 +15,10 @@ returns the lines it prints. Parts run one after the other, each on its own fres
 - analyze: the chart's drawing alone (no cache), then whole /analyze commands with the caches
   emptied (candles, pandas-ta, drawing, both sends) and on the same candle (cached). Goal: chart
   render <= 300 ms.
+- orders: /orders over 500 open orders in 200 OCO groups (400 legs, 100 orders outside groups) and
+  20 unprotected positions, through the real dispatcher (allow-list, language, router, services,
+  the database, HTML rendering) and sent to the emulator: the handler's time, p50 / p95 (goal p95 <=
+  50 ms), for the command, the next-page button (an edit in place) and the refresh button.
 - notifier: a burst of events (fills, protections, groups closed, signals, automatic orders) for
   several users drains through the notifier's queue while the emulator enforces Telegram's flood
   limits (1 message/s per chat, 30/s in all) and injects 429 + retry_after on a share of sends.
@@ -86,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated: " + ", ".join(PARTS))
     # signals, analyze
     parser.add_argument("--coins", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=60, help="/signals updates measured")
+    parser.add_argument("--rounds", type=int, default=60, help="updates measured per path (/signals, /orders)")
     parser.add_argument("--charts", type=int, default=15, help="charts drawn, /analyze commands sent")
     # notifier
     parser.add_argument("--events", type=int, default=500)
@@ -94,6 +98,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-after-share", type=float, default=0.05,
                         help="share of sendMessage calls answered 429 retry_after=1 (seeded)")
     parser.add_argument("--seed", type=int, default=7)
+    # orders
+    parser.add_argument("--groups", type=int, default=200)
+    parser.add_argument("--loose", type=int, default=100, help="open orders outside any OCO group")
 
 
 async def on_fresh_database(run: Callable[[], Awaitable[list[str]]]) -> list[str]:
@@ -103,6 +110,124 @@ async def on_fresh_database(run: Callable[[], Awaitable[list[str]]]) -> list[str
             return await run()
         finally:
             await close_db()
+
+
+# --- orders -------------------------------------------------------------------------------------
+
+ORDERS_USER = 4242
+
+
+@part("orders")
+async def orders_part(args: argparse.Namespace) -> list[str]:
+    return await on_fresh_database(lambda: _orders(args))
+
+
+async def _seed_account(mode: str, groups: int, loose: int) -> None:
+    """Open orders as the sync would have mirrored them: `groups` active OCO groups with both legs open
+    over the simulator's markets, `loose` limit buys outside groups, and coins no order covers."""
+    from datetime import UTC, datetime
+
+    from bot.db.models import BalanceRecord, OcoGroupRecord, OrderRecord, PortfolioSnapshot
+    from bot.domain.oco import leg_client_oid
+
+    markets = {"BTC_USDT": D(100000), "ETH_USDT": D(3000), "CRO_USDT": D("0.1")}
+    now = time.time_ns()
+    rows, group_rows = [], []
+    for n in range(groups):
+        symbol, price = list(markets.items())[n % len(markets)]
+        group_id = f"g-bench-{n:04d}"
+        group_rows.append(OcoGroupRecord(id=group_id, mode=mode, symbol=symbol, state="active",
+                                         quantity=D("0.01"), entry_price=price, stop_loss_price=price * D("0.97"),
+                                         take_profit_price=price * D("1.03"), native_list_id=f"L{n}",
+                                         stop_loss_client_oid=leg_client_oid(group_id, "stop_loss"),
+                                         take_profit_client_oid=leg_client_oid(group_id, "take_profit")))
+        for role, kind, level in (("stop_loss", "STOP_LOSS", D("0.97")), ("take_profit", "LIMIT", D("1.03"))):
+            rows.append(OrderRecord(mode=mode, exchange_order_id=f"{len(rows) + 1:019d}",
+                                    client_oid=leg_client_oid(group_id, role), symbol=symbol, side="SELL",
+                                    order_type=kind, status="ACTIVE", role=role, quantity=D("0.01"),
+                                    price=price * level if kind == "LIMIT" else None,
+                                    trigger_price=price * level if kind != "LIMIT" else None,
+                                    oco_group_id=group_id, create_time_ns=now - len(rows), watched=True))
+    for n in range(loose):
+        symbol, price = list(markets.items())[n % len(markets)]
+        rows.append(OrderRecord(mode=mode, exchange_order_id=f"{len(rows) + 1:019d}", client_oid=f"hand-{n}",
+                                symbol=symbol, side="BUY", order_type="LIMIT", status="ACTIVE", role="manual",
+                                quantity=D("0.01"), price=price * D("0.8"), create_time_ns=now - len(rows),
+                                watched=True))
+    await OcoGroupRecord.bulk_create(group_rows, batch_size=500)
+    await OrderRecord.bulk_create(rows, batch_size=500)
+    held = {"BTC": D(3), "ETH": D(20), "CRO": D(50000), "USDT": D(100000),
+            **{f"COIN{n}": D(n + 1) for n in range(17)}}
+    await BalanceRecord.bulk_create([BalanceRecord(mode=mode, asset=a, total=q, free=q, locked=D(0))
+                                     for a, q in held.items()])
+    await PortfolioSnapshot.create(mode=mode, taken_at=datetime.now(UTC), total_usd=D(1_000_000), unpriced_assets=[],
+                                   positions=[{"asset": a, "quantity": str(q), "price": "1", "usd_value": str(q)}
+                                              for a, q in held.items()])
+
+
+async def _orders(args: argparse.Namespace) -> list[str]:
+    from aiogram.fsm.storage.memory import MemoryStorage
+    from aiogram.types import Update
+
+    from bench.exchange_under_test import controlled_exchange
+    from bot.compose import build_services
+    from bot.settings import Settings
+    from bot.telegram.setup import build_dispatcher
+
+    settings = Settings(TELEGRAM_ALLOWED_USERS=(ORDERS_USER,), DEFAULT_LANGUAGE="en")
+    emulator = BotApiEmulator()
+    async with controlled_exchange(native_oco=True, websocket=False) as (exchange, _controls, description), \
+            emulated_bot(emulator) as bot:
+        await _seed_account(exchange.mode, args.groups, args.loose)
+        services = build_services(settings, exchange, EventBus())
+        dispatcher = build_dispatcher(settings, services=services.handler_dependencies(), storage=MemoryStorage())
+        ids = itertools.count(1)
+        user = {"id": ORDERS_USER, "is_bot": False, "first_name": "Bench", "language_code": "en"}
+        chat = {"id": ORDERS_USER, "type": "private"}
+
+        cpu: dict[str, list[float]] = {}
+
+        async def timed(payload: dict[str, Any], name: str = "") -> float:
+            update = Update.model_validate({"update_id": next(ids), **payload}, context={"bot": bot})
+            started, started_cpu = time.perf_counter(), time.process_time()
+            await dispatcher.feed_update(bot, update)
+            # CPU time of the whole process (bot, emulator, simulator): what the machine's other load
+            # cannot inflate, unlike the wall time on a shared machine.
+            cpu.setdefault(name, []).append(time.process_time() - started_cpu)
+            return time.perf_counter() - started
+
+        def command() -> dict[str, Any]:
+            return {"message": {"message_id": next(ids), "date": int(time.time()), "chat": chat, "from": user,
+                                "text": "/orders", "entities": [{"type": "bot_command", "offset": 0, "length": 7}]}}
+
+        def press(message: dict[str, Any], data: str) -> dict[str, Any]:
+            return {"callback_query": {"id": f"q{next(ids)}", "from": user, "chat_instance": "1", "data": data,
+                                       "message": {k: v for k, v in message.items() if k != "from"}}}
+
+        await timed(command())                                # warm up: imports, the first price read, caches
+        listing = emulator.bot_messages(ORDERS_USER)[-1]
+        results: dict[str, list[float]] = {"/orders": [], "next page (edit)": [], "refresh (edit, new prices)": []}
+        for _ in range(args.rounds):
+            results["/orders"].append(await timed(command(), "/orders"))
+            results["next page (edit)"].append(await timed(press(listing, "ordp:page:1"), "next page (edit)"))
+            results["refresh (edit, new prices)"].append(await timed(press(listing, "ordp:refresh:0"),
+                                                                     "refresh (edit, new prices)"))
+        sent = emulator.bot_messages(ORDERS_USER)[-1]
+        text = sent["text"]
+    lines = [f"orders: {args.groups} OCO groups ({2 * args.groups} legs) + {args.loose} orders outside groups = "
+             f"{2 * args.groups + args.loose} open orders, 20 unprotected positions; {description}",
+             f"  a page: {len(text):,} characters, {sum(len(r) for r in sent['reply_markup']['inline_keyboard'])} "
+             f"buttons; handler time over {args.rounds} runs each (dispatcher in, message out through the emulator):"]
+    for name, times in results.items():
+        (p50, p95), (cpu50, cpu95) = _p50_p95(times), _p50_p95(cpu[name])
+        lines.append(f"  {name:28} wall p50 {p50 * 1000:5.1f} ms  p95 {p95 * 1000:5.1f} ms (goal p95 <= 50 ms);  "
+                     f"CPU p50 {cpu50 * 1000:5.1f} ms  p95 {cpu95 * 1000:5.1f} ms")
+    return lines
+
+
+def _p50_p95(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2], ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
 
 
 # --- notifier -----------------------------------------------------------------------------------

@@ -209,7 +209,7 @@ def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, 
                     watchlist=watchlist, user_settings=user_settings,
                     analysis_service=AnalysisService(exchange, watchlist, orders),
                     signal_board=SignalBoard(exchange.mode), prices=prices, actions=actions,
-                    orders_overview=OrdersOverviewService(exchange.mode, prices, oco_health),
+                    orders_overview=OrdersOverviewService(exchange.mode, prices),
                     portfolio_overview=PortfolioOverviewService(portfolio),
                     alerts=AlertsService(default_timezone=settings.TIMEZONE))
 

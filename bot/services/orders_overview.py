@@ -5,14 +5,14 @@ unrealised P/L and each group's problems. Read from the database mirror plus one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from bot.db.repositories import OcoGroupRecord, OcoGroupRepository, OrderRecord, OrderRepository, group_id_of
+from bot.db.repositories import BookGroup, BookOrder, OrderRepository
 from bot.domain.oco_health import Issue
 from bot.domain.orders import OrderStatus
 from bot.domain.portfolio import UnprotectedPosition
-from bot.services.oco_health import OcoHealthService
+from bot.services.open_book import OpenBookReader, health_of
 from bot.services.prices import PriceBoard
 
 
@@ -82,74 +82,69 @@ class OrdersOverview:
 
 
 class OrdersOverviewService:
-    def __init__(self, mode: str, prices: PriceBoard, health: OcoHealthService, account: str = "main") -> None:
+    def __init__(self, mode: str, prices: PriceBoard, account: str = "main") -> None:
         self.mode = mode
         self.prices = prices
-        self.health = health
+        self.book = OpenBookReader(mode, account)
         self.orders = OrderRepository(mode, account)
-        self.groups = OcoGroupRepository(mode, account)
 
     async def overview(self, *, refresh_prices: bool = False) -> OrdersOverview:
-        open_rows = sorted(await self.orders.open_rows(), key=lambda r: (r.create_time_ns, r.id))
-        health = await self.health.check()
+        book = await self.book.read()
+        health = health_of(book)
         prices = await self.prices.last_prices(refresh=refresh_prices)
         issues_by_group: dict[str, list[Issue]] = {}
         for issue in health.issues:
             issues_by_group.setdefault(issue.group_id or "", []).append(issue)
-
-        grouped: dict[str, list[OrderRecord]] = {}
+        grouped: dict[str, list[OrderLine]] = {}
         loose: list[OrderLine] = []
-        for row in open_rows:
-            group_id = group_id_of(row)
-            if group_id is None:
-                loose.append(_line(row, prices.get(row.symbol)))
+        for order in book.orders:
+            line = _line(order, prices.get(order.symbol))
+            if order.group_id is not None and order.group_id in book.groups:
+                grouped.setdefault(order.group_id, []).append(line)
             else:
-                grouped.setdefault(group_id, []).append(row)
-        wanted = set(grouped) | {gid for gid in issues_by_group if gid}
-        # Groups with open legs, and groups with a problem (an active group whose legs are all gone
-        # is one: health names it "incomplete").
-        groups = {g.id: g for g in await self.groups.many(wanted)}
-        lines: list[GroupLine] = []
-        for group_id, group in groups.items():
-            legs = [_line(row, prices.get(row.symbol)) for row in grouped.get(group_id, [])]
-            lines.append(_group_line(group, legs, prices.get(group.symbol), issues_by_group.get(group_id, [])))
-        # Legs of a group the mirror does not know: shown as plain orders, their problem beside them.
-        for group_id, rows in grouped.items():
-            if group_id not in groups:
-                loose.extend(_line(row, prices.get(row.symbol)) for row in rows)
-        other = [i for gid, items in issues_by_group.items() if not gid or gid not in groups for i in items]
+                loose.append(line)      # outside any group, or a leg of a group the mirror does not know
+        # Groups with open legs, and groups with a problem (an active group whose legs are all gone is
+        # one: health names it "incomplete").
+        shown = [book.groups[gid] for gid in sorted(set(grouped) | set(issues_by_group)) if gid in book.groups]
+        lines = [_group_line(g, grouped.get(g.group_id, []), prices.get(g.symbol), issues_by_group.get(g.group_id, []))
+                 for g in shown]
+        other = [i for gid, items in issues_by_group.items() if gid not in book.groups for i in items]
         lines.sort(key=lambda g: (g.symbol, g.group_id))
-        loose.sort(key=lambda o: (o.symbol, o.created_at is None, o.created_at or datetime.min, o.order_id))
+        loose.sort(key=lambda o: (o.symbol, o.created_at is None, o.created_at or _EPOCH, o.order_id))
         return OrdersOverview(mode=self.mode, groups=tuple(lines), loose=tuple(loose),
                               unprotected=await self._positions(health.unprotected), other_issues=tuple(other),
                               prices_known=bool(prices))
 
     async def _positions(self, unprotected: tuple[UnprotectedPosition, ...]) -> tuple[PositionLine, ...]:
-        last_buys = await self.orders.last_unprotected_buys(p.asset for p in unprotected)
-        out = []
-        for position in unprotected:
-            buy = last_buys.get(position.asset)
-            since = (buy.exchange_updated_at or buy.exchange_created_at) if buy is not None else None
-            out.append(PositionLine(asset=position.asset, quantity=position.quantity, price_usd=position.price,
-                                    value_at_risk_usd=position.value_at_risk_usd, since=since))
-        return tuple(out)
+        since = await self.orders.newest_unprotected_buy_times(p.asset for p in unprotected)
+        return tuple(PositionLine(asset=p.asset, quantity=p.quantity, price_usd=p.price,
+                                  value_at_risk_usd=p.value_at_risk_usd,
+                                  since=_from_ns(since[p.asset]) if since.get(p.asset) else None)
+                     for p in unprotected)
 
 
-def _line(row: OrderRecord, current: Decimal | None) -> OrderLine:
-    return OrderLine(order_id=row.exchange_order_id, client_oid=row.client_oid, symbol=row.symbol, side=row.side,
-                     order_type=row.order_type, status=row.status, role=row.role, quantity=row.quantity,
-                     filled=row.filled_quantity, price=row.price, trigger_price=row.trigger_price,
-                     created_at=row.exchange_created_at, current_price=current)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _group_line(group: OcoGroupRecord, legs: list[OrderLine], current: Decimal | None,
+def _from_ns(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1e9, UTC)
+
+
+def _line(order: BookOrder, current: Decimal | None) -> OrderLine:
+    return OrderLine(order_id=order.order_id, client_oid=order.client_oid, symbol=order.symbol, side=order.side,
+                     order_type=order.order_type, status=order.status, role=order.role, quantity=order.quantity,
+                     filled=order.filled_quantity, price=order.price, trigger_price=order.trigger_price,
+                     created_at=_from_ns(order.create_time_ns) if order.create_time_ns else None,
+                     current_price=current)
+
+
+def _group_line(group: BookGroup, legs: list[OrderLine], current: Decimal | None,
                 issues: list[Issue]) -> GroupLine:
     open_legs = [leg for leg in legs if OrderStatus(leg.status).is_open]
     held = max((leg.remaining for leg in open_legs), default=group.quantity)
     pnl = None if current is None or not group.entry_price else (current - group.entry_price) * held
     legs.sort(key=lambda leg: (leg.role != "stop_loss", leg.order_id))
-    return GroupLine(group_id=group.id, symbol=group.symbol, state=group.state,
-                     native=group.native_list_id is not None, quantity=held if open_legs else group.quantity,
-                     entry_price=group.entry_price, stop_loss_price=group.stop_loss_price,
-                     take_profit_price=group.take_profit_price, legs=tuple(legs), current_price=current,
-                     unrealised_pnl=pnl, issues=tuple(issues))
+    return GroupLine(group_id=group.group_id, symbol=group.symbol, state=group.state,
+                     native=group.native_list_id is not None, quantity=held, entry_price=group.entry_price,
+                     stop_loss_price=group.stop_loss_price, take_profit_price=group.take_profit_price,
+                     legs=tuple(legs), current_price=current, unrealised_pnl=pnl, issues=tuple(issues))

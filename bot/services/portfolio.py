@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from bot.db.repositories import (
     BalanceRepository,
-    OrderRecord,
     OrderRepository,
     PortfolioRepository,
-    group_id_of,
 )
-from bot.domain.money import ZERO
-from bot.domain.portfolio import UnprotectedPosition, unprotected_positions
-from bot.domain.protection import OpenSell, covered_quantity
+from bot.domain.portfolio import UnprotectedPosition
+from bot.services.open_book import OpenBookReader, unprotected_of
 
 
 @dataclass(frozen=True)
@@ -25,19 +21,6 @@ class PortfolioView:
     total_usd: Decimal
     positions: list[dict[str, str | None]]     # [{asset, quantity, price|None, usd_value|None}]
     unpriced_assets: list[str]
-
-
-def base_asset(symbol: str) -> str:
-    return symbol.split("_", 1)[0]
-
-
-def covered_by_asset(sells: Iterable[OrderRecord]) -> dict[str, Decimal]:
-    """Open sells per base asset; the two legs of one group lock the position once."""
-    per_asset: dict[str, list[OpenSell]] = {}
-    for row in sells:
-        per_asset.setdefault(base_asset(row.symbol), []).append(
-            OpenSell(row.exchange_order_id, row.quantity - row.filled_quantity, group_id_of(row) or row.list_id))
-    return {asset: covered_quantity(items) for asset, items in per_asset.items()}
 
 
 class PortfolioService:
@@ -60,12 +43,4 @@ class PortfolioService:
 
     async def unprotected(self) -> tuple[UnprotectedPosition, ...]:
         """Holdings minus open sells, valued at the last snapshot's prices."""
-        holdings = {asset: total for asset, total in (await self.balances.totals()).items() if total > ZERO}
-        covered = covered_by_asset(await self.orders.open_sells())
-        latest = await self.latest()
-        prices: dict[str, Decimal | None] = {}
-        if latest is not None:
-            for position in latest.positions:
-                if position.get("price") is not None:
-                    prices[f"{position['asset']}_USD"] = Decimal(str(position["price"]))
-        return unprotected_positions(holdings, covered, prices)
+        return unprotected_of(await OpenBookReader(self.mode, self.account).read(with_groups=False))

@@ -23,9 +23,10 @@ from bot.db.repositories.actions import DailyReportRepository, PendingActionRepo
 from bot.db.repositories.activity import AuditLogRepository, AutoOrderDecisionRepository, OutboxRepository
 from bot.db.repositories.balances import BalanceRepository
 from bot.db.repositories.cursors import SyncCursorRepository
-from bot.db.repositories.groups import OcoGroupRepository
+from bot.db.repositories.groups import BookGroup, OcoGroupRepository
 from bot.db.repositories.orders import (
     OPEN_STATUSES,
+    BookOrder,
     OrderFilter,
     OrderRepository,
     group_id_of,
@@ -53,6 +54,8 @@ __all__ = [
     "AutoOrderDecisionRepository",
     "BalanceRecord",
     "BalanceRepository",
+    "BookGroup",
+    "BookOrder",
     "DailyReportRepository",
     "IndicatorRepository",
     "IndicatorSnapshot",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from bot.db.models import OcoGroupRecord
@@ -10,6 +12,25 @@ from bot.db.repositories.pagination import Ordering, Page, keyset_page
 from bot.domain.orders import OrderRole
 
 GROUPS = Ordering("groups", "created_at")
+
+
+@dataclass(frozen=True)
+class BookGroup:
+    """A group as the views of the open book need it (read without a model per row)."""
+    group_id: str
+    symbol: str
+    state: str
+    quantity: Decimal
+    entry_price: Decimal
+    stop_loss_price: Decimal
+    take_profit_price: Decimal
+    native_list_id: str | None
+    stop_loss_client_oid: str | None
+    take_profit_client_oid: str | None
+
+
+_BOOK_COLUMNS = ("id", "symbol", "state", "quantity", "entry_price", "stop_loss_price", "take_profit_price",
+                 "native_list_id", "stop_loss_client_oid", "take_profit_client_oid")
 
 
 class OcoGroupRepository:
@@ -31,6 +52,17 @@ class OcoGroupRepository:
             return []
         rows: list[OcoGroupRecord] = await OcoGroupRecord.filter(id__in=ids)
         return rows
+
+    async def book_groups(self, group_ids: Iterable[str], states: Iterable[str]) -> list[BookGroup]:
+        """Every group in these states, and the groups with these ids (a second query, only for the
+        few ids not among the first: a closed group whose leg is still open)."""
+        found = [BookGroup(*row) for row in await self._groups().filter(state__in=list(states)).values_list(
+            *_BOOK_COLUMNS)]
+        missing = set(group_ids) - {g.group_id for g in found}
+        if missing:
+            found += [BookGroup(*row) for row in await self._groups().filter(id__in=sorted(missing)).values_list(
+                *_BOOK_COLUMNS)]
+        return found
 
     async def for_leg_client_oid(self, client_oid: str) -> tuple[OcoGroupRecord, OrderRole] | None:
         """The group whose current stop-loss or take-profit has this client_oid, with the leg's role."""

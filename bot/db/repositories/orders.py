@@ -14,6 +14,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Max
+
 from bot.db.models import OcoGroupRecord, OrderRecord
 from bot.db.repositories.pagination import Ordering, Page, keyset_page
 from bot.domain.orders import FINAL_STATUSES, Order, OrderRole, OrderStatus, OrderType, Side
@@ -101,6 +104,41 @@ def group_id_of(row: OrderRecord) -> str | None:
 
 def guess_source(client_oid: str | None) -> str:
     return "bot" if client_oid and client_oid.startswith(BOT_CLIENT_OID_PREFIX) else "manual"
+
+
+@dataclass(frozen=True)
+class BookOrder:
+    """An order as the views of the open book need it: read without building a model per row, so
+    hundreds of open orders cost one query and a few milliseconds."""
+    order_id: str
+    client_oid: str | None
+    symbol: str
+    side: str
+    order_type: str
+    status: str
+    role: str
+    quantity: Decimal
+    filled_quantity: Decimal
+    price: Decimal | None
+    trigger_price: Decimal | None
+    group_id: str | None
+    create_time_ns: int
+    list_id: str | None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.quantity - self.filled_quantity
+
+
+_BOOK_COLUMNS = ("exchange_order_id", "client_oid", "symbol", "side", "order_type", "status", "role", "quantity",
+                 "filled_quantity", "price", "trigger_price", "oco_group_id", "create_time_ns", "list_id")
+
+
+def _book_order(values: tuple[Any, ...]) -> BookOrder:
+    (order_id, client_oid, symbol, side, order_type, status, role, quantity, filled, price, trigger, group_id,
+     created, list_id) = values
+    return BookOrder(str(order_id), client_oid, symbol, side, order_type, status, role, quantity, filled, price,
+                     trigger, None if group_id is None else str(group_id), int(created or 0), list_id)
 
 
 class OrderRepository:
@@ -239,6 +277,41 @@ class OrderRepository:
             query = query.filter(symbol=symbol)
         rows: list[OrderRecord] = await query
         return rows
+
+    async def open_book(self) -> list[BookOrder]:
+        """Every open order, oldest first."""
+        rows = await self._orders().filter(status__in=OPEN_STATUSES).order_by("create_time_ns", "id").values_list(
+            *_BOOK_COLUMNS)
+        return [_book_order(row) for row in rows]
+
+    async def ended_legs(self, group_states: Iterable[str], group_ids: Iterable[str] = ()) -> list[BookOrder]:
+        """The legs that ended (filled, canceled...) of the groups in these states, and of these groups:
+        what tells a group's story."""
+        rows = await self._orders().filter(oco_group__state__in=list(group_states),
+                                           status__in=FINAL_STATUS_VALUES).values_list(*_BOOK_COLUMNS)
+        ids = list(group_ids)
+        if ids:
+            rows += await self._orders().filter(oco_group_id__in=ids, status__in=FINAL_STATUS_VALUES).values_list(
+                *_BOOK_COLUMNS)
+        return list({row[0]: _book_order(row) for row in rows}.values())
+
+    async def newest_unprotected_buy_times(self, assets: Iterable[str]) -> dict[str, int]:
+        """Per asset, when its most recent filled buy that no placing or active group covers was
+        created (ns): since when those coins are exposed. One query for all assets."""
+        wanted = sorted(set(assets))
+        if not wanted:
+            return {}
+        covered = OcoGroupRecord.filter(mode=self.mode, account=self.account, state__in=["placing", "active"],
+                                        entry_exchange_order_id__isnull=False).values("entry_exchange_order_id")
+        prefixes = Q(*[Q(symbol__startswith=f"{asset}_") for asset in wanted], join_type=Q.OR)
+        rows = await self._orders().filter(prefixes, side=Side.BUY.value, filled_quantity__gt=Decimal(0)).exclude(
+            exchange_order_id__in=Subquery(covered)).annotate(newest=Max("create_time_ns")).group_by(
+            "symbol").values_list("symbol", "newest")
+        newest: dict[str, int] = {}
+        for symbol, created in rows:
+            asset = str(symbol).split("_", 1)[0]
+            newest[asset] = max(newest.get(asset, 0), int(created or 0))
+        return newest
 
     async def last_unprotected_buys(self, assets: Iterable[str], *, look_back: int = 20) -> dict[str, OrderRecord]:
         """Per asset, its most recent filled buy (in any quote currency) that no placing or active

@@ -63,42 +63,51 @@ class Reader:
 
 
 def mode_badge(mode: str, reader: Reader) -> str:
-    """LIVE is marked so nobody mistakes it for practice; paper never reads as live."""
+    """LIVE is marked so nobody mistakes it for practice; paper never reads as live (the same marks as
+    the notifications')."""
     if mode == "live":
         return "🔴 <b>" + esc(reader._("LIVE")) + "</b>"
-    return "📝 " + esc(reader._("Paper (simulated)"))
+    return "🧪 <i>" + esc(reader._("paper")) + "</i>"
+
+
+@dataclass(frozen=True)
+class PageSpan:
+    """Which items one page shows: [start, end), and where the page sits among all of them."""
+
+    start: int
+    end: int
+    page: int          # 0-based, clamped to the pages that exist
+    pages: int
+
+
+def page_span(sizes: Sequence[int], page: int, *, per_page: int, budget: int) -> PageSpan:
+    """Items cut into pages of at most `per_page`, each page's text (the sizes, in characters) under
+    `budget`. An item is never split; one larger than the budget gets a page of its own. Only the
+    sizes are needed, so a long list is paged without rendering what is not shown."""
+    bounds: list[tuple[int, int]] = []
+    start, size = 0, 0
+    for index, item in enumerate(sizes):
+        if index > start and (index - start >= per_page or size + item > budget):
+            bounds.append((start, index))
+            start, size = index, 0
+        size += item
+    bounds.append((start, len(sizes)))
+    page = max(0, min(page, len(bounds) - 1))
+    return PageSpan(*bounds[page], page=page, pages=len(bounds))
 
 
 @dataclass(frozen=True)
 class Paged:
-    """One page of blocks (each block a few lines that belong together) and where it sits."""
-
     blocks: tuple[str, ...]
-    page: int          # 0-based, clamped to the pages that exist
+    page: int
     pages: int
-    first_index: int   # index of this page's first block in the whole list
 
 
 def paginate(blocks: Sequence[str], page: int, *, per_page: int, budget: int) -> Paged:
-    """Blocks cut into pages of at most `per_page`, each page's text under `budget` characters.
-    A block is never split (its lines belong together); a block larger than the budget gets a page
-    of its own and is truncated at a line end."""
-    pages: list[tuple[int, list[str]]] = []
-    current: list[str] = []
-    start = 0
-    size = 0
-    for index, block in enumerate(blocks):
-        block = _fit(block, budget)
-        if current and (len(current) >= per_page or size + len(block) + 2 > budget):
-            pages.append((start, current))
-            current, size, start = [], 0, index
-        current.append(block)
-        size += len(block) + 2
-    if current or not pages:
-        pages.append((start, current))
-    page = max(0, min(page, len(pages) - 1))
-    first, chosen = pages[page]
-    return Paged(blocks=tuple(chosen), page=page, pages=len(pages), first_index=first)
+    """Rendered blocks (a few lines that belong together each) cut into pages under `budget` characters."""
+    fitted = [_fit(block, budget) for block in blocks]
+    span = page_span([len(b) + 1 for b in fitted], page, per_page=per_page, budget=budget)
+    return Paged(tuple(fitted[span.start:span.end]), span.page, span.pages)
 
 
 def _fit(block: str, budget: int) -> str:

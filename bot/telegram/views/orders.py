@@ -6,6 +6,7 @@ carry the same number, so the reader knows which line a button acts on.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -17,7 +18,7 @@ from bot.services.orders_overview import GroupLine, OrderLine, OrdersOverview, P
 from bot.telegram.callbacks import ProtectCallback
 from bot.telegram.views import labels
 from bot.telegram.views.actions import CancelGroupPress, CancelOrderPress, callback_or_none
-from bot.telegram.views.common import MESSAGE_LIMIT, Reader, esc, mode_badge, paginate
+from bot.telegram.views.common import MESSAGE_LIMIT, Reader, esc, mode_badge, page_span
 
 PER_PAGE = 8
 # Room left for the header and the footer around the page's blocks.
@@ -29,48 +30,56 @@ class OrdersPage(CallbackData, prefix="ordp"):
     page: int
 
 
+# Upper bounds of a block's length, to page a long list without rendering what is not shown.
+GROUP_SIZE, ISSUE_SIZE, ORDER_SIZE, POSITION_SIZE = 360, 240, 260, 220
+
+
+@dataclass(frozen=True)
+class _Item:
+    section: str           # "groups" | "loose" | "unprotected"
+    value: GroupLine | OrderLine | PositionLine
+    size: int
+
+
 def render_orders(view: OrdersOverview, reader: Reader, *, page: int = 0,
                   as_of: datetime | None = None) -> tuple[str, InlineKeyboardMarkup]:
-    items: list[tuple[str, str, InlineKeyboardButton | None]] = []     # (section, block, button)
-    for group in view.groups:
-        items.append(("groups", _group_block(len(items) + 1, group, reader),
-                      _button(f"✖️ {len(items) + 1} · " + reader._("Cancel group"),
-                              CancelGroupPress(group_id=group.group_id)) if _has_open_leg(group) else None))
-    for order in view.loose:
-        items.append(("loose", _order_block(len(items) + 1, order, reader),
-                      _button(f"✖️ {len(items) + 1} · " + reader._("Cancel order"),
-                              CancelOrderPress(order_id=order.order_id))))
-    for position in view.unprotected:
-        items.append(("unprotected", position_block(len(items) + 1, position, reader),
-                      _button(f"🛡 {len(items) + 1} · " + reader._("Protect {asset}").format(asset=position.asset),
-                              ProtectCallback(symbol=position.asset))))
-    paged = paginate([block for _, block, _ in items], page, per_page=PER_PAGE, budget=BLOCKS_BUDGET)
+    items = [_Item("groups", g, GROUP_SIZE + ISSUE_SIZE * len(g.issues)) for g in view.groups]
+    items += [_Item("loose", o, ORDER_SIZE) for o in view.loose]
+    items += [_Item("unprotected", p, POSITION_SIZE) for p in view.unprotected]
+    budget = BLOCKS_BUDGET - ISSUE_SIZE * len(view.other_issues)
+    span = page_span([item.size for item in items], page, per_page=PER_PAGE, budget=budget)
     lines = [f"📋 <b>{esc(reader._('Open orders'))}</b> · {mode_badge(view.mode, reader)}", _summary(view, reader)]
     section = None
-    for offset, block in enumerate(paged.blocks):
-        item_section = items[paged.first_index + offset][0]
-        if item_section != section:
-            section = item_section
-            lines.append("")
-            lines.append(_section_title(section, reader))
+    buttons: list[InlineKeyboardButton] = []
+    for number, item in enumerate(items[span.start:span.end], start=span.start + 1):
+        if item.section != section:
+            section = item.section
+            lines += ["", _section_title(section, reader)]
+        block, button = _block(number, item.value, reader)
         lines.append(block)
+        if button is not None:
+            buttons.append(button)
     if not items:
         lines += ["", esc(reader._("No open orders, and nothing is unprotected."))]
     lines += other_issue_lines(view, reader)
-    lines += ["", _footer(view, paged.page, paged.pages, reader, as_of)]
-    rows: list[list[InlineKeyboardButton]] = []
-    buttons = [items[paged.first_index + i][2] for i in range(len(paged.blocks))]
-    pending: list[InlineKeyboardButton] = []
-    for button in buttons:
-        if button is not None:
-            pending.append(button)
-        if len(pending) == 2:
-            rows.append(pending)
-            pending = []
-    if pending:
-        rows.append(pending)
-    rows.append(_navigation(paged.page, paged.pages, reader))
+    lines += ["", _footer(view, span.page, span.pages, reader, as_of)]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(_navigation(span.page, span.pages, reader))
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _block(number: int, value: GroupLine | OrderLine | PositionLine,
+           reader: Reader) -> tuple[str, InlineKeyboardButton | None]:
+    """An item's lines, and its button (cancel the group or the order, protect the position)."""
+    if isinstance(value, GroupLine):
+        button = _button(f"✖️ {number} · " + reader._("Cancel group"), CancelGroupPress(group_id=value.group_id)) \
+            if _has_open_leg(value) else None
+        return _group_block(number, value, reader), button
+    if isinstance(value, OrderLine):
+        return _order_block(number, value, reader), _button(f"✖️ {number} · " + reader._("Cancel order"),
+                                                             CancelOrderPress(order_id=value.order_id))
+    return position_block(number, value, reader), _button(
+        f"🛡 {number} · " + reader._("Protect {asset}").format(asset=value.asset), ProtectCallback(symbol=value.asset))
 
 
 def other_issue_lines(view: OrdersOverview, reader: Reader) -> list[str]:
