@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 
 from bot.db.config import connection_label
 from bot.db.repositories import OcoGroupRepository, OrderRepository
+from bot.db.dashboard_repository import DashboardRepository
 from bot.domain.strategy import StrategyParams
 from bot.exchange.base import Exchange
 from bot.exchange.factory import build_exchange
@@ -55,6 +56,7 @@ from bot.settings import Settings
 from bot.telegram.daily_report import DailyReportSender
 from bot.telegram.notifier import Notifier
 from webapp.app import build_web_app
+from webapp.context import MINIAPP_KEY, MiniApp, MiniAppConfig
 from webapp.health import HealthReport, Probe
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,7 @@ class Application:
         port = self._runner.addresses[0][1] if self._runner.addresses else self.settings.WEBAPP_PORT
         self.web_url = f"http://{self.settings.WEBAPP_HOST}:{port}"
         log.info("web server on %s (health: %s/healthz)", self.web_url, self.web_url)
+        self.announce_mini_app()
         start_exchange = getattr(self.exchange, "start", None)   # the paper exchange's replay clock
         if start_exchange is not None:
             await start_exchange()
@@ -152,6 +155,24 @@ class Application:
 
             self._tasks.append(asyncio.create_task(run_terminal_chat(
                 sandbox.emulator, sandbox.user_id, self.settings.DEFAULT_LANGUAGE), name="sandbox-chat"))
+
+    def local_mini_app_url(self) -> str | None:
+        """The dashboard on this server, signed for the first allowed (or the sandbox) user: for a browser
+        outside Telegram (the sandbox, or no public HTTPS address yet)."""
+        if self.web_url is None or (not self.settings.sandbox and self.settings.WEBAPP_PUBLIC_URL):
+            return None
+        from bot.sandbox.initdata import mini_app_url, sign_init_data
+
+        config = self.web_app[MINIAPP_KEY].config
+        init_data = sign_init_data(config.token, config.allowed_users[0],
+                                   language_code=self.settings.DEFAULT_LANGUAGE)
+        return mini_app_url(self.web_url, init_data)
+
+    def announce_mini_app(self) -> None:
+        url = self.local_mini_app_url()
+        if url is not None:
+            # stdout, beside the sandbox chat: the address to open in a browser (valid 24 h).
+            print(f"Mini App dashboard (open in a browser, valid 24 h): {url}", flush=True)
 
     def jobs(self) -> list[tuple[str, str, Job]]:
         return job_definitions(
@@ -239,9 +260,27 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
                 await closer()
         raise
     health.probes["telegram"] = telegram_probe(telegram.bot)
+    web_app = build_web_app(health, build_mini_app(settings, services, telegram, health))
     return Application(settings=settings, events=events, lock=lock, redis=redis, exchange=audited,
-                       services=services, scheduler=scheduler, health=health, web_app=build_web_app(health),
+                       services=services, scheduler=scheduler, health=health, web_app=web_app,
                        telegram=telegram, closers=closers)
+
+
+def build_mini_app(settings: Settings, services: Services, telegram: Telegram, health: HealthReport) -> MiniApp:
+    """The dashboard's dependencies: initData is signed with the token the bot really uses (the
+    sandbox's when there is no TELEGRAM_BOT_TOKEN), for the users the bot answers."""
+    sandbox = telegram.sandbox
+    if sandbox is not None:
+        token = sandbox.token
+        allowed = settings.TELEGRAM_ALLOWED_USERS or (sandbox.user_id,)
+    else:
+        token = settings.TELEGRAM_BOT_TOKEN.get_secret_value() if settings.TELEGRAM_BOT_TOKEN else ""
+        allowed = settings.TELEGRAM_ALLOWED_USERS
+    config = MiniAppConfig(token=token, allowed_users=tuple(allowed), mode=settings.mode,
+                           default_language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE)
+    return MiniApp(config=config, repository=DashboardRepository(services.exchange.mode), exchange=services.exchange,
+                   events=services.events, portfolio=services.portfolio, oco_health=services.oco_health,
+                   health=health)
 
 
 async def build_telegram(settings: Settings, services: Services, redis: Redis | None,

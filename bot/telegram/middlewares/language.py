@@ -8,18 +8,9 @@ from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.db.repositories import UserRepository
+from bot.presentation.language import SUPPORTED, pick_language
 
-SUPPORTED = ("es", "en")
-
-
-def pick_language(saved: str | None, telegram_code: str | None, default: str) -> str:
-    if saved in SUPPORTED:
-        return saved
-    if telegram_code:
-        base = telegram_code.lower().replace("_", "-").split("-")[0]
-        if base in SUPPORTED:
-            return base
-    return default
+__all__ = ["SUPPORTED", "LanguageMiddleware", "pick_language"]
 
 
 class LanguageMiddleware(I18nMiddleware):

@@ -1,0 +1,45 @@
+"""What the Mini App's routes need, handed in by the composition root (nothing here builds a service)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.db.dashboard_repository import DashboardRepository
+from bot.exchange.base import Exchange
+from bot.services.events import EventBus
+from bot.services.oco_health import OcoHealthService
+from bot.services.portfolio import PortfolioService
+from webapp.health import HealthReport
+
+
+@dataclass(frozen=True)
+class MiniAppConfig:
+    token: str = field(repr=False)          # the bot's token: the key initData is signed with
+    allowed_users: tuple[int, ...]
+    mode: str                                # "paper" | "live"
+    default_language: str = "es"
+    timezone: str = "UTC"
+
+
+@dataclass
+class MiniApp:
+    config: MiniAppConfig
+    repository: DashboardRepository
+    exchange: Exchange
+    events: EventBus
+    portfolio: PortfolioService
+    oco_health: OcoHealthService
+    health: HealthReport | None = None
+    # Optional services other parts of the product provide; a route answers 503 while one is absent.
+    watchlist: Any = None
+    actions: Any = None
+
+
+MINIAPP_KEY = web.AppKey("miniapp", MiniApp)
+
+
+def miniapp_of(request: web.Request) -> MiniApp:
+    return request.app[MINIAPP_KEY]

@@ -1,0 +1,40 @@
+"""The bot's gettext catalogs (locales/) for the Mini App's templates and answers, per request.
+
+Each request runs in its own task, so the locale lives in a ContextVar set once the reader is
+known; the Jinja environment's gettext reads it, and never needs re-installing per request.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from pathlib import Path
+
+from aiogram.utils.i18n import I18n
+
+from bot.presentation.language import SUPPORTED
+
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
+_locale: ContextVar[str] = ContextVar("webapp_locale", default="es")
+
+
+class Translator:
+    def __init__(self, default_language: str) -> None:
+        self.default_language = default_language
+        self._i18n = I18n(path=LOCALES, default_locale=default_language, domain="messages")
+
+    @staticmethod
+    def use(locale: str) -> None:
+        _locale.set(locale if locale in SUPPORTED else "es")
+
+    @staticmethod
+    def current() -> str:
+        return _locale.get()
+
+    def gettext(self, message: str) -> str:
+        return str(self._i18n.gettext(message, locale=_locale.get()))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return str(self._i18n.gettext(singular, plural, n, locale=_locale.get()))
+
+    def gettext_in(self, locale: str, message: str) -> str:
+        return str(self._i18n.gettext(message, locale=locale))
