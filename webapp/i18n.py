@@ -15,6 +15,7 @@ from bot.presentation.language import SUPPORTED
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 _locale: ContextVar[str] = ContextVar("webapp_locale", default="es")
+_translator: ContextVar[Translator | None] = ContextVar("webapp_translator", default=None)
 
 
 class Translator:
@@ -22,9 +23,10 @@ class Translator:
         self.default_language = default_language
         self._i18n = I18n(path=LOCALES, default_locale=default_language, domain="messages")
 
-    @staticmethod
-    def use(locale: str) -> None:
-        _locale.set(locale if locale in SUPPORTED else "es")
+    def use(self, locale: str) -> None:
+        """This request's language (and translator, for `gettext` below)."""
+        _locale.set(locale if locale in SUPPORTED else self.default_language)
+        _translator.set(self)
 
     @staticmethod
     def current() -> str:
@@ -38,3 +40,9 @@ class Translator:
 
     def gettext_in(self, locale: str, message: str) -> str:
         return str(self._i18n.gettext(message, locale=locale))
+
+
+def gettext(message: str) -> str:
+    """`message` in the current request's language (as is outside a request)."""
+    current = _translator.get()
+    return message if current is None else current.gettext(message)

@@ -58,7 +58,9 @@ class OrderRecord(TimestampMixin, Model):
     class Meta:
         table = "orders"
         unique_together = (("mode", "account", "exchange_order_id"), ("mode", "account", "client_oid"))
-        indexes = (("mode", "account", "status"), ("mode", "account", "symbol", "status"))
+        # The last index serves the history lists: keyset pages by creation time, then id.
+        indexes = (("mode", "account", "status"), ("mode", "account", "symbol", "status"),
+                   ("mode", "account", "create_time_ns", "id"))
 
 
 class OcoGroupRecord(TimestampMixin, Model):

@@ -11,7 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from webapp.context import miniapp_of
-from webapp.routes.common import BadRequest, _, json_ok, parse_symbol, viewer_id
+from webapp.i18n import gettext as _
+from webapp.routes.common import BadRequest, json_ok, parse_symbol, viewer_id
 from webapp.routes.events import publish_change
 
 ACTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
@@ -20,7 +21,7 @@ GROUP_ID = re.compile(r"^[A-Za-z0-9_-]{0,40}$")
 
 def _unavailable(request: web.Request) -> web.Response:
     return web.json_response({"error": "unavailable",
-                              "message": _(request, "Protecting from the Mini App is not available yet; "
+                              "message": _("Protecting from the Mini App is not available yet; "
                                                     "use the Protect button in the chat.")}, status=503)
 
 
@@ -28,9 +29,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json(loads=json.loads)
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest(_(request, "the body must be JSON")) from None
+        raise BadRequest(_("the body must be JSON")) from None
     if not isinstance(body, dict):
-        raise BadRequest(_(request, "send a JSON object"))
+        raise BadRequest(_("send a JSON object"))
     return body
 
 
@@ -38,11 +39,11 @@ async def post_protect(request: web.Request) -> web.Response:
     body = await _body(request)
     raw_symbol = body.get("symbol")
     if not isinstance(raw_symbol, str):
-        raise BadRequest(_(request, "{name} must be a pair such as BTC_USDT").format(name="symbol"))
+        raise BadRequest(_("{name} must be a pair such as BTC_USDT").format(name="symbol"))
     symbol = parse_symbol(request, raw_symbol) or ""
     group = body.get("group", "")
     if not isinstance(group, str) or not GROUP_ID.match(group):
-        raise BadRequest(_(request, "group must be an OCO group id"))
+        raise BadRequest(_("group must be an OCO group id"))
     actions = miniapp_of(request).actions
     if actions is None:
         return _unavailable(request)
@@ -53,7 +54,7 @@ async def post_protect(request: web.Request) -> web.Response:
 async def post_confirm(request: web.Request) -> web.Response:
     action_id = request.match_info["action_id"]
     if not ACTION_ID.match(action_id):
-        raise BadRequest(_(request, "unknown action"))
+        raise BadRequest(_("unknown action"))
     actions = miniapp_of(request).actions
     if actions is None:
         return _unavailable(request)

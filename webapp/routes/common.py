@@ -19,6 +19,7 @@ from bot.presentation.language import pick_language
 from webapp.auth import VIEWER_KEY, viewer_of
 from webapp.context import miniapp_of
 from webapp.i18n import Translator
+from webapp.i18n import gettext as _
 
 DEFAULT_LIMIT = 50
 SYMBOL_PATTERN = re.compile(r"^[A-Z0-9]{1,20}_[A-Z0-9]{1,20}$")
@@ -56,16 +57,12 @@ def translator(request: web.Request) -> Translator:
     return request.app[TRANSLATOR_KEY]
 
 
-def _(request: web.Request, message: str) -> str:
-    return translator(request).gettext(message)
-
-
 def parse_limit(request: web.Request) -> int:
     raw = request.query.get("limit")
     if raw is None or raw == "":
         return DEFAULT_LIMIT
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest(_(request, "limit must be a whole number from 1 to {maximum}").format(maximum=MAX_LIMIT))
+        raise BadRequest(_("limit must be a whole number from 1 to {maximum}").format(maximum=MAX_LIMIT))
     return int(raw)
 
 
@@ -74,7 +71,7 @@ def parse_symbol(request: web.Request, value: str | None, *, name: str = "symbol
         return None
     symbol = value.strip().upper()
     if not SYMBOL_PATTERN.match(symbol):
-        raise BadRequest(_(request, "{name} must be a pair such as BTC_USDT").format(name=name))
+        raise BadRequest(_("{name} must be a pair such as BTC_USDT").format(name=name))
     return symbol
 
 
@@ -85,12 +82,12 @@ def parse_moment(request: web.Request, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(_(request, "{name} must be a date or a date and time (ISO 8601), e.g. 2026-12-01")
+        raise BadRequest(_("{name} must be a date or a date and time (ISO 8601), e.g. 2026-12-01")
                          .format(name=name)) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     if not 1970 <= moment.year <= 9999 or moment.utcoffset() is None:
-        raise BadRequest(_(request, "{name} is out of range").format(name=name))
+        raise BadRequest(_("{name} is out of range").format(name=name))
     return moment
 
 

@@ -11,13 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.db.dashboard_repository import FINAL_STATUS_VALUES, InvalidCursor, OrderFilter
+from bot.db.dashboard_repository import FINAL_STATUS_VALUES, ORDER_COLUMNS, InvalidCursor, OrderFilter
 from bot.db.models import OcoGroupRecord, OrderRecord
 from bot.domain.orders import OrderRole
 from webapp.context import MiniApp, miniapp_of
+from webapp.i18n import gettext as _
 from webapp.routes.common import (
     BadRequest,
-    _,
     json_ok,
     parse_limit,
     parse_moment,
@@ -26,26 +26,29 @@ from webapp.routes.common import (
 )
 
 SIDES = ("BUY", "SELL")
-CSV_COLUMNS = ["created_at", "symbol", "side", "type", "status", "quantity", "filled_quantity", "price",
-               "trigger_price", "avg_price", "value", "fee", "fee_currency", "role", "source", "order_id",
-               "client_oid", "group_id"]
+CSV_KEYS = ["created_at", "symbol", "side", "type", "status", "quantity", "filled_quantity", "price",
+            "trigger_price", "avg_price", "value", "fee", "fee_currency", "role", "source", "order_id", "client_oid",
+            "group_id"]
 
 
-def order_time(row: OrderRecord) -> datetime | None:
-    if row.exchange_created_at is not None:
-        return row.exchange_created_at
-    if row.create_time_ns:
-        return datetime.fromtimestamp(row.create_time_ns / 1e9, UTC)
+def order_time(created_at: datetime | None, create_time_ns: int) -> datetime | None:
+    if created_at is not None:
+        return created_at
+    if create_time_ns:
+        return datetime.fromtimestamp(create_time_ns / 1e9, UTC)
     return None
 
 
-def order_json(row: OrderRecord) -> dict[str, Any]:
-    group = getattr(row, "oco_group_id", None)
-    return {"order_id": row.exchange_order_id, "client_oid": row.client_oid, "symbol": row.symbol, "side": row.side,
-            "type": row.order_type, "status": row.status, "role": row.role, "source": row.source,
-            "quantity": row.quantity, "filled_quantity": row.filled_quantity, "price": row.price,
-            "trigger_price": row.trigger_price, "avg_price": row.avg_price, "value": row.cumulative_value,
-            "fee": row.fee, "fee_currency": row.fee_currency, "created_at": order_time(row),
+def order_json(row: OrderRecord | dict[str, Any]) -> dict[str, Any]:
+    """An order for the API, from a stored record or from its plain column values (`ORDER_COLUMNS`)."""
+    v = row if isinstance(row, dict) else {c: getattr(row, c, None) for c in ORDER_COLUMNS}
+    group = v["oco_group_id"]
+    return {"order_id": v["exchange_order_id"], "client_oid": v["client_oid"], "symbol": v["symbol"],
+            "side": v["side"], "type": v["order_type"], "status": v["status"], "role": v["role"],
+            "source": v["source"], "quantity": v["quantity"], "filled_quantity": v["filled_quantity"],
+            "price": v["price"], "trigger_price": v["trigger_price"], "avg_price": v["avg_price"],
+            "value": v["cumulative_value"], "fee": v["fee"], "fee_currency": v["fee_currency"],
+            "created_at": order_time(v["exchange_created_at"], v["create_time_ns"] or 0),
             "group_id": None if group is None else str(group)}
 
 
@@ -109,13 +112,13 @@ def parse_filter(request: web.Request) -> OrderFilter:
     query = request.query
     side = query.get("side", "").upper() or None
     if side is not None and side not in SIDES:
-        raise BadRequest(_(request, "side must be BUY or SELL"))
+        raise BadRequest(_("side must be BUY or SELL"))
     status = query.get("status", "").upper() or None
     if status is not None and status not in FINAL_STATUS_VALUES:
-        raise BadRequest(_(request, "status must be one of {choices}").format(choices=", ".join(FINAL_STATUS_VALUES)))
+        raise BadRequest(_("status must be one of {choices}").format(choices=", ".join(FINAL_STATUS_VALUES)))
     since, until = parse_moment(request, "from"), parse_moment(request, "to")
     if since is not None and until is not None and since >= until:
-        raise BadRequest(_(request, "from must be before to"))
+        raise BadRequest(_("from must be before to"))
     return OrderFilter(symbol=parse_symbol(request, query.get("symbol")), side=side, status=status,
                        since=since, until=until)
 
@@ -123,17 +126,17 @@ def parse_filter(request: web.Request) -> OrderFilter:
 def parse_sort(request: web.Request) -> bool:
     sort = request.query.get("sort", "desc")
     if sort not in ("desc", "asc"):
-        raise BadRequest(_(request, "sort must be desc (newest first) or asc (oldest first)"))
+        raise BadRequest(_("sort must be desc (newest first) or asc (oldest first)"))
     return sort == "desc"
 
 
-async def executed_page(request: web.Request) -> tuple[OrderFilter, list[OrderRecord], str | None, bool]:
+async def executed_page(request: web.Request) -> tuple[OrderFilter, list[dict[str, Any]], str | None, bool]:
     filters, newest_first, limit = parse_filter(request), parse_sort(request), parse_limit(request)
     try:
         page = await miniapp_of(request).repository.executed_page(
             filters, cursor=request.query.get("cursor") or None, limit=limit, newest_first=newest_first)
     except InvalidCursor:
-        raise BadRequest(_(request, "cursor is not one this list gave out; start again without it")) from None
+        raise BadRequest(_("cursor is not one this list gave out; start again without it")) from None
     return filters, page.items, page.next_cursor, newest_first
 
 
@@ -146,12 +149,11 @@ async def get_executed(request: web.Request) -> web.Response:
     return json_ok({"items": [order_json(row) for row in rows], "next_cursor": next_cursor})
 
 
-def csv_row(row: OrderRecord) -> list[Any]:
+def csv_row(row: dict[str, Any]) -> list[str]:
     data = order_json(row)
     moment = data["created_at"]
     data["created_at"] = moment.isoformat() if moment is not None else ""
-    data["type"], data["order_id"] = row.order_type, row.exchange_order_id
-    return ["" if data[c] is None else str(data[c]) for c in CSV_COLUMNS]
+    return ["" if data[c] is None else str(data[c]) for c in CSV_KEYS]
 
 
 async def get_executed_csv(request: web.Request) -> web.StreamResponse:
@@ -166,7 +168,7 @@ async def get_executed_csv(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_KEYS)
     async for batch in miniapp_of(request).repository.executed_batches(filters, newest_first=newest_first):
         for row in batch:
             writer.writerow(csv_row(row))

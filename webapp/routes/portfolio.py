@@ -11,7 +11,8 @@ from aiohttp import web
 from bot.db.dashboard_repository import InvalidCursor
 from webapp.charts import line_chart
 from webapp.context import MiniApp, miniapp_of
-from webapp.routes.common import BadRequest, _, json_ok, parse_limit, parse_moment, render_view
+from webapp.i18n import gettext as _
+from webapp.routes.common import BadRequest, json_ok, parse_limit, parse_moment, render_view
 
 DEFAULT_HISTORY = timedelta(days=30)
 CHART_POINTS = 500
@@ -43,7 +44,7 @@ async def history(request: web.Request, *, default_limit: int | None = None) -> 
         page = await miniapp_of(request).repository.snapshot_totals_page(
             since=since, until=until, cursor=request.query.get("cursor") or None, limit=limit)
     except InvalidCursor:
-        raise BadRequest(_(request, "cursor is not one this list gave out; start again without it")) from None
+        raise BadRequest(_("cursor is not one this list gave out; start again without it")) from None
     return [{"taken_at": t, "total_usd": v} for _i, t, v in page.items], page.next_cursor
 
 

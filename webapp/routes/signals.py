@@ -14,7 +14,8 @@ from bot.db.dashboard_repository import InvalidCursor
 from bot.db.models import SignalRecord
 from webapp.charts import candle_chart
 from webapp.context import MiniApp, miniapp_of
-from webapp.routes.common import BadRequest, _, json_ok, parse_limit, parse_symbol, render_view
+from webapp.i18n import gettext as _
+from webapp.routes.common import BadRequest, json_ok, parse_limit, parse_symbol, render_view
 
 log = logging.getLogger(__name__)
 TIMEFRAMES = ("1m", "5m", "15m", "30m", "1h", "4h", "1d")
@@ -35,7 +36,7 @@ async def signals_page(request: web.Request) -> tuple[list[dict[str, Any]], str 
     try:
         page = await repo.watchlist_page(cursor=request.query.get("cursor") or None, limit=parse_limit(request))
     except InvalidCursor:
-        raise BadRequest(_(request, "cursor is not one this list gave out; start again without it")) from None
+        raise BadRequest(_("cursor is not one this list gave out; start again without it")) from None
     symbols = [row.symbol for row in page.items]
     latest = await repo.latest_signals(symbols)
     return [signal_json(s, latest.get(s)) for s in symbols], page.next_cursor
@@ -44,10 +45,10 @@ async def signals_page(request: web.Request) -> tuple[list[dict[str, Any]], str 
 async def candles(request: web.Request, app: MiniApp, symbol: str) -> dict[str, Any]:
     timeframe = request.query.get("timeframe", "1h")
     if timeframe not in TIMEFRAMES:
-        raise BadRequest(_(request, "timeframe must be one of {choices}").format(choices=", ".join(TIMEFRAMES)))
+        raise BadRequest(_("timeframe must be one of {choices}").format(choices=", ".join(TIMEFRAMES)))
     raw_limit = request.query.get("limit", str(DEFAULT_CANDLES))
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_CANDLES:
-        raise BadRequest(_(request, "limit must be a whole number from 1 to {maximum}").format(maximum=MAX_CANDLES))
+        raise BadRequest(_("limit must be a whole number from 1 to {maximum}").format(maximum=MAX_CANDLES))
     try:
         known = await app.exchange.instruments()
     except Exception:
@@ -55,7 +56,7 @@ async def candles(request: web.Request, app: MiniApp, symbol: str) -> dict[str, 
         raise web.HTTPServiceUnavailable(text='{"error": "exchange unavailable"}',
                                          content_type="application/json") from None
     if symbol not in known:
-        raise BadRequest(_(request, "{symbol} is not traded on the exchange").format(symbol=symbol))
+        raise BadRequest(_("{symbol} is not traded on the exchange").format(symbol=symbol))
     try:
         rows = await app.exchange.candles(symbol, timeframe, int(raw_limit))
     except Exception:

@@ -15,7 +15,8 @@ from aiohttp import web
 from bot.db.dashboard_repository import InvalidCursor, WatchlistWrites
 from bot.db.models import WatchlistEntry
 from webapp.context import miniapp_of
-from webapp.routes.common import BadRequest, _, json_ok, parse_limit, parse_symbol, render_view
+from webapp.i18n import gettext as _
+from webapp.routes.common import BadRequest, json_ok, parse_limit, parse_symbol, render_view
 from webapp.routes.events import publish_change
 
 TOGGLES = ("trade_enabled", "alert_enabled", "margin_enabled")
@@ -33,29 +34,29 @@ def entry_json(row: WatchlistEntry) -> dict[str, Any]:
 
 def validate_changes(request: web.Request, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or not body:
-        raise BadRequest(_(request, "send a JSON object with the fields to change"))
+        raise BadRequest(_("send a JSON object with the fields to change"))
     changes: dict[str, Any] = {}
     for name, value in body.items():
         if name in TOGGLES:
             if not isinstance(value, bool):
-                raise BadRequest(_(request, "{field} must be true or false").format(field=name))
+                raise BadRequest(_("{field} must be true or false").format(field=name))
             changes[name] = value
         elif name in NUMBERS:
             low, high = NUMBERS[name]
             number = _decimal(value)
             if number is None:
-                raise BadRequest(_(request, "{field} must be a number").format(field=name))
+                raise BadRequest(_("{field} must be a number").format(field=name))
             if not low <= number <= high:
-                raise BadRequest(_(request, "{field} must be between {low} and {high}").format(
+                raise BadRequest(_("{field} must be between {low} and {high}").format(
                     field=name, low=low, high=high))
             changes[name] = number.quantize(Decimal("0.01"))
         else:
-            raise BadRequest(_(request, "{field} cannot be changed here").format(field=str(name)[:40]))
+            raise BadRequest(_("{field} cannot be changed here").format(field=str(name)[:40]))
     return changes
 
 
 def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
         return None
     try:
         number = Decimal(str(value).strip())
@@ -69,7 +70,7 @@ async def get_watchlist(request: web.Request) -> web.Response:
         page = await miniapp_of(request).repository.watchlist_page(
             cursor=request.query.get("cursor") or None, limit=parse_limit(request))
     except InvalidCursor:
-        raise BadRequest(_(request, "cursor is not one this list gave out; start again without it")) from None
+        raise BadRequest(_("cursor is not one this list gave out; start again without it")) from None
     return json_ok({"items": [entry_json(r) for r in page.items], "next_cursor": page.next_cursor})
 
 
@@ -78,14 +79,14 @@ async def patch_entry(request: web.Request) -> web.Response:
     try:
         body = await request.json(loads=lambda text: json.loads(text, parse_float=Decimal))
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest(_(request, "the body must be JSON")) from None
+        raise BadRequest(_("the body must be JSON")) from None
     changes = validate_changes(request, body)
     writes = WatchlistWrites()
     if await writes.get(symbol) is None:
-        raise BadRequest(_(request, "{symbol} is not on the watchlist").format(symbol=symbol))
+        raise BadRequest(_("{symbol} is not on the watchlist").format(symbol=symbol))
     row = await writes.update(symbol, changes)
     if row is None:
-        raise BadRequest(_(request, "{symbol} is not on the watchlist").format(symbol=symbol))
+        raise BadRequest(_("{symbol} is not on the watchlist").format(symbol=symbol))
     publish_change(request.app, "watchlist")
     return json_ok(entry_json(row))
 
@@ -95,7 +96,7 @@ async def view(request: web.Request) -> web.Response:
         page = await miniapp_of(request).repository.watchlist_page(
             cursor=request.query.get("cursor") or None, limit=parse_limit(request))
     except InvalidCursor:
-        raise BadRequest(_(request, "cursor is not one this list gave out; start again without it")) from None
+        raise BadRequest(_("cursor is not one this list gave out; start again without it")) from None
     return render_view(request, "watchlist.html", {"rows": [entry_json(r) for r in page.items],
                                                    "next_cursor": page.next_cursor})
 
