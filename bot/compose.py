@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from bot.db.config import connection_label
 from bot.db.repositories import OcoGroupRepository, OrderRepository
-from bot.db.dashboard_repository import DashboardRepository
+from bot.db.repositories.dashboard import DashboardRepository
 from bot.domain.strategy import StrategyParams
 from bot.exchange.base import Exchange
 from bot.exchange.factory import build_exchange
@@ -280,7 +280,7 @@ def build_mini_app(settings: Settings, services: Services, telegram: Telegram, h
                            default_language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE)
     return MiniApp(config=config, repository=DashboardRepository(services.exchange.mode), exchange=services.exchange,
                    events=services.events, portfolio=services.portfolio, oco_health=services.oco_health,
-                   health=health)
+                   health=health, watchlist=services.watchlist)
 
 
 async def build_telegram(settings: Settings, services: Services, redis: Redis | None,

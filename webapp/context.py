@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.db.dashboard_repository import DashboardRepository
+from bot.db.repositories.dashboard import DashboardRepository
 from bot.exchange.base import Exchange
 from bot.services.events import EventBus
 from bot.services.oco_health import OcoHealthService

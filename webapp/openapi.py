@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.db.dashboard_repository import MAX_LIMIT
+from bot.db.repositories.dashboard import MAX_LIMIT
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?(E[+-]?\d+)?$"}
 OPT_DECIMAL = {"anyOf": [DECIMAL, {"type": "null"}]}
@@ -49,9 +49,9 @@ WATCH_ENTRY = {"type": "object", "required": ["symbol", "trade_enabled", "alert_
                    "updated_at": OPT_TIME}}
 WATCH_PATCH = {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
     "trade_enabled": {"type": "boolean"}, "alert_enabled": {"type": "boolean"}, "margin_enabled": {"type": "boolean"},
-    "amount_usd": {"type": ["number", "string"], "description": "0 to 1,000,000"},
-    "stop_loss_percent": {"type": ["number", "string"], "description": "0.1 to 50"},
-    "take_profit_percent": {"type": ["number", "string"], "description": "0.1 to 100"}}}
+    "amount_usd": {"type": ["number", "string"], "description": "more than 0, at most 1,000,000, 2 decimals"},
+    "stop_loss_percent": {"type": ["number", "string"], "description": "more than 0, at most 90, 2 decimals"},
+    "take_profit_percent": {"type": ["number", "string"], "description": "more than 0, at most 1,000, 2 decimals"}}}
 SIGNAL = {"type": "object", "required": ["symbol", "decision", "reasons", "indicators"], "properties": {
     "symbol": {"type": "string"}, "decision": {"enum": ["BUY", "SELL", "WAIT", None]}, "price": OPT_DECIMAL,
     "reasons": {"type": "array"}, "indicators": {"type": "object"}, "candle_time": OPT_TIME,

@@ -8,7 +8,7 @@ import pytest
 
 from bot.exchange.base import Candle
 from bot.exchange.simulator import SimulatorConfig
-from bot.exchange.simulator.main import bundled_candles
+from bot.exchange.simulator.market import bundled_candles
 from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
 
 CHART_SYMBOLS = ("BTC_USDT", "ETH_USDT")

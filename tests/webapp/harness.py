@@ -14,13 +14,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.db.dashboard_repository import DashboardRepository
 from bot.db.models import OcoGroupRecord, OrderRecord, PortfolioSnapshot, SignalRecord, WatchlistEntry
+from bot.db.repositories.dashboard import DashboardRepository
 from bot.exchange.base import Exchange
 from bot.sandbox.initdata import sign_init_data
 from bot.services.events import EventBus
 from bot.services.oco_health import OcoHealthService
 from bot.services.portfolio import PortfolioService
+from bot.services.watchlist import WatchlistService
 from webapp.app import build_web_app
 from webapp.context import MiniApp, MiniAppConfig
 from webapp.health import HealthReport
@@ -46,7 +47,8 @@ def build_mini_app(exchange: Exchange, *, events: EventBus | None = None, mode: 
                    allowed: tuple[int, ...] = (ALLOWED,), **extra: Any) -> MiniApp:
     return MiniApp(config=MiniAppConfig(token=TOKEN, allowed_users=allowed, mode=mode, default_language="es"),
                    repository=DashboardRepository(mode), exchange=exchange, events=events or EventBus(),
-                   portfolio=PortfolioService(mode), oco_health=OcoHealthService(mode), **extra)
+                   portfolio=PortfolioService(mode), oco_health=OcoHealthService(mode),
+                   watchlist=WatchlistService(exchange), **extra)
 
 
 def build_app(exchange: Exchange, **kwargs: Any) -> web.Application:

@@ -120,7 +120,7 @@ async def test_watchlist_patch_stores_a_valid_change(exchange, aiohttp_client) -
                                                                    "stop_loss_percent": 2.5}, headers=auth())
     assert response.status == 200, await response.text()
     body = await response.json()
-    assert body["trade_enabled"] is True and body["amount_usd"] == "250.50"
+    assert body["trade_enabled"] is True and D(body["amount_usd"]) == D("250.5")
     row = await WatchlistEntry.get(symbol="BTC_USDT")
     assert row.trade_enabled and row.amount_usd == D("250.5") and row.stop_loss_percent == D("2.5")
 
@@ -128,7 +128,8 @@ async def test_watchlist_patch_stores_a_valid_change(exchange, aiohttp_client) -
 @pytest.mark.parametrize("body, fragment", [
     ({"trade_enabled": "yes"}, "trade_enabled"), ({"trade_enabled": 1}, "trade_enabled"),
     ({"amount_usd": -1}, "amount_usd"), ({"amount_usd": "1e9"}, "amount_usd"), ({"amount_usd": "NaN"}, "amount_usd"),
-    ({"stop_loss_percent": 0}, "stop_loss_percent"), ({"take_profit_percent": 101}, "take_profit_percent"),
+    ({"stop_loss_percent": 0}, "stop_loss_percent"), ({"take_profit_percent": 1001}, "take_profit_percent"),
+    ({"stop_loss_percent": "91"}, "stop_loss_percent"),
     ({"amount_usd": True}, "amount_usd"), ({"amount_usd": [1]}, "amount_usd"), ({"symbol": "X"}, "symbol"),
     ({}, "JSON"), ([1, 2], "JSON"), ({"trade_enabled": True, "amount_usd": "lots"}, "amount_usd"),
 ])
@@ -212,7 +213,7 @@ async def test_portfolio_history_and_change(exchange, aiohttp_client) -> None:
     assert D(state["portfolio"]["total_usd"]) == D(1100)
     assert D(state["portfolio"]["change_usd"]) == D(100)                 # against the one 24 h before
     portfolio = await (await client.get("/api/portfolio", headers=auth())).json()
-    assert portfolio["assets"][0]["share_percent"] == "100.00"
+    assert D(portfolio["assets"][0]["share_percent"]) == 100
 
 
 async def test_signals_show_the_latest_decision_per_coin(exchange, aiohttp_client) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.db.dashboard_repository import MAX_LIMIT
+from bot.db.repositories.dashboard import MAX_LIMIT
 from bot.presentation import formatting
 from bot.presentation.language import pick_language
 from webapp.auth import VIEWER_KEY, viewer_of
@@ -33,7 +33,8 @@ class BadRequest(Exception):
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        # Plain digits without the storage's trailing zeros (DECIMAL(38, 16)) or an exponent.
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     if isinstance(value, date):

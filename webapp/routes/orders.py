@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.db.dashboard_repository import FINAL_STATUS_VALUES, ORDER_COLUMNS, InvalidCursor, OrderFilter
 from bot.db.models import OcoGroupRecord, OrderRecord
+from bot.db.repositories.dashboard import FINAL_STATUS_VALUES, ORDER_COLUMNS, InvalidCursor, OrderFilter
 from bot.domain.orders import OrderRole
 from webapp.context import MiniApp, miniapp_of
 from webapp.i18n import gettext as _
@@ -153,7 +153,11 @@ def csv_row(row: dict[str, Any]) -> list[str]:
     data = order_json(row)
     moment = data["created_at"]
     data["created_at"] = moment.isoformat() if moment is not None else ""
-    return ["" if data[c] is None else str(data[c]) for c in CSV_KEYS]
+    return ["" if data[c] is None else plain(data[c]) for c in CSV_KEYS]
+
+
+def plain(value: Any) -> str:
+    return format(value.normalize(), "f") if isinstance(value, Decimal) and value.is_finite() else str(value)
 
 
 async def get_executed_csv(request: web.Request) -> web.StreamResponse:

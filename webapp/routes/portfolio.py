@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.db.dashboard_repository import InvalidCursor
+from bot.db.repositories.dashboard import InvalidCursor
 from webapp.charts import line_chart
 from webapp.context import MiniApp, miniapp_of
 from webapp.i18n import gettext as _

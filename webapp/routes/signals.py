@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.db.dashboard_repository import InvalidCursor
 from bot.db.models import SignalRecord
+from bot.db.repositories.dashboard import InvalidCursor
 from webapp.charts import candle_chart
 from webapp.context import MiniApp, miniapp_of
 from webapp.i18n import gettext as _

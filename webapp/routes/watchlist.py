@@ -7,62 +7,62 @@ coin not on the watchlist is a 400 with a message in the reader's language, and 
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
-from bot.db.dashboard_repository import InvalidCursor, WatchlistWrites
 from bot.db.models import WatchlistEntry
+from bot.db.repositories.dashboard import InvalidCursor
+from bot.domain.input_rules import Invalid
+from bot.presentation.input_errors import invalid_text
+from bot.services.watchlist import CoinSettings, WatchlistService
 from webapp.context import miniapp_of
+from webapp.i18n import Translator
 from webapp.i18n import gettext as _
 from webapp.routes.common import BadRequest, json_ok, parse_limit, parse_symbol, render_view
 from webapp.routes.events import publish_change
 
-TOGGLES = ("trade_enabled", "alert_enabled", "margin_enabled")
-# (lowest, highest) accepted; the same bounds as the bot's watchlist editor.
-NUMBERS = {"amount_usd": (Decimal(0), Decimal(1_000_000)), "stop_loss_percent": (Decimal("0.1"), Decimal(50)),
-           "take_profit_percent": (Decimal("0.1"), Decimal(100))}
+# The API's names (as GET shows them) and the service's.
+FLAGS = {"trade_enabled": "trade", "alert_enabled": "alert", "margin_enabled": "margin"}
+NUMBERS = ("amount_usd", "stop_loss_percent", "take_profit_percent")
 
 
-def entry_json(row: WatchlistEntry) -> dict[str, Any]:
+def entry_json(row: WatchlistEntry | CoinSettings) -> dict[str, Any]:
+    if isinstance(row, CoinSettings):
+        return {"symbol": row.symbol, "trade_enabled": row.trade, "alert_enabled": row.alert,
+                "margin_enabled": row.margin, "amount_usd": row.amount_usd, "stop_loss_percent": row.stop_loss_percent,
+                "take_profit_percent": row.take_profit_percent, "timeframe": row.timeframe}
     return {"symbol": row.symbol, "trade_enabled": row.trade_enabled, "alert_enabled": row.alert_enabled,
             "margin_enabled": row.margin_enabled, "amount_usd": row.amount_usd,
             "stop_loss_percent": row.stop_loss_percent, "take_profit_percent": row.take_profit_percent,
             "max_open_orders": row.max_open_orders, "timeframe": row.timeframe, "updated_at": row.updated_at}
 
 
-def validate_changes(request: web.Request, body: Any) -> dict[str, Any]:
+def typed_changes(body: Any) -> dict[str, object]:
+    """JSON types first (a flag is true/false, a number a number or a numeric string); the values
+    themselves are the watchlist service's to judge, with the bot's rules and words."""
     if not isinstance(body, dict) or not body:
         raise BadRequest(_("send a JSON object with the fields to change"))
-    changes: dict[str, Any] = {}
+    changes: dict[str, object] = {}
     for name, value in body.items():
-        if name in TOGGLES:
+        if name in FLAGS:
             if not isinstance(value, bool):
                 raise BadRequest(_("{field} must be true or false").format(field=name))
-            changes[name] = value
+            changes[FLAGS[name]] = value
         elif name in NUMBERS:
-            low, high = NUMBERS[name]
-            number = _decimal(value)
-            if number is None:
+            if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
                 raise BadRequest(_("{field} must be a number").format(field=name))
-            if not low <= number <= high:
-                raise BadRequest(_("{field} must be between {low} and {high}").format(
-                    field=name, low=low, high=high))
-            changes[name] = number.quantize(Decimal("0.01"))
+            changes[name] = str(value) if isinstance(value, Decimal) else value
         else:
             raise BadRequest(_("{field} cannot be changed here").format(field=str(name)[:40]))
     return changes
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+def refusal(invalid: Invalid) -> str:
+    text = invalid_text(invalid, _, Translator.current())
+    field = next((api for api, service in FLAGS.items() if service == invalid.field), invalid.field)
+    return f"{field}: {text}" if field and field != "symbol" else text
 
 
 async def get_watchlist(request: web.Request) -> web.Response:
@@ -80,15 +80,12 @@ async def patch_entry(request: web.Request) -> web.Response:
         body = await request.json(loads=lambda text: json.loads(text, parse_float=Decimal))
     except (ValueError, UnicodeDecodeError):
         raise BadRequest(_("the body must be JSON")) from None
-    changes = validate_changes(request, body)
-    writes = WatchlistWrites()
-    if await writes.get(symbol) is None:
-        raise BadRequest(_("{symbol} is not on the watchlist").format(symbol=symbol))
-    row = await writes.update(symbol, changes)
-    if row is None:
-        raise BadRequest(_("{symbol} is not on the watchlist").format(symbol=symbol))
+    service: WatchlistService = miniapp_of(request).watchlist
+    result = await service.update(symbol, typed_changes(body), locale=Translator.current())
+    if isinstance(result, Invalid):
+        raise BadRequest(refusal(result))
     publish_change(request.app, "watchlist")
-    return json_ok(entry_json(row))
+    return json_ok(entry_json(result))
 
 
 async def view(request: web.Request) -> web.Response:

@@ -1,4 +1,4 @@
-"""The Mini App's reads: order lists, snapshots, watchlist and signals, as keyset pages.
+"""The Mini App's list reads (up to 500 rows a page, as its API allows): orders, snapshots, watchlist, signals.
 
 Pages are "the `limit` rows after this key" in a fixed order (a time column, then the row id as the
 unique tiebreaker), so the last of 100,000 orders costs what the first does, and rows arriving
@@ -30,6 +30,7 @@ from bot.db.models import (
     User,
     WatchlistEntry,
 )
+from bot.db.repositories.pagination import InvalidCursor, Page
 from bot.domain.orders import FINAL_STATUSES, OrderStatus
 
 OPEN_STATUSES = [s.value for s in OrderStatus if not s.is_final]
@@ -40,16 +41,6 @@ ORDER_COLUMNS = ("id", "exchange_order_id", "client_oid", "symbol", "side", "ord
                  "quantity", "price", "trigger_price", "filled_quantity", "avg_price", "cumulative_value", "fee",
                  "fee_currency", "exchange_created_at", "create_time_ns", "oco_group_id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class InvalidCursor(ValueError):
-    """A cursor this list did not issue (another list's, edited, or truncated)."""
-
-
-@dataclass(frozen=True)
-class Page[T]:
-    items: list[T]
-    next_cursor: str | None      # None on the last page
 
 
 def epoch_ns(moment: datetime) -> int:
@@ -262,25 +253,3 @@ class DashboardRepository:
         row = await SyncCursor.filter(name__startswith=f"{self.mode}:{self.account}:").order_by("-updated_at").first()
         return row.updated_at if row is not None else None
 
-
-class WatchlistWrites:
-    """The watchlist's one write path for the Mini App (checked values only; the caller validated them)."""
-
-    EDITABLE = frozenset({"trade_enabled", "alert_enabled", "margin_enabled", "amount_usd", "stop_loss_percent",
-                          "take_profit_percent"})
-
-    async def get(self, symbol: str) -> WatchlistEntry | None:
-        row: WatchlistEntry | None = await WatchlistEntry.get_or_none(symbol=symbol)
-        return row
-
-    async def update(self, symbol: str, changes: dict[str, Any]) -> WatchlistEntry | None:
-        unknown = set(changes) - self.EDITABLE
-        if unknown:
-            raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
-        row = await self.get(symbol)
-        if row is None:
-            return None
-        for name, value in changes.items():
-            setattr(row, name, value)
-        await row.save(update_fields=[*changes, "updated_at"])
-        return row
