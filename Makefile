@@ -4,7 +4,7 @@ STAMP     := $(VENV)/.installed
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint typecheck unit services-tests locales locales-update simulator clean
+.PHONY: install run test lint typecheck unit services-tests locales locales-update simulator clean chromium
 
 install: $(STAMP)
 
@@ -40,7 +40,14 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-unit: install locales
+# Debian's Chromium for the Mini App's browser tests (Playwright drives it; it never downloads a browser).
+# CI runs as root; elsewhere without root the browser tests skip with the reason.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium missing and not root: the browser tests will be skipped"; fi; fi
+
+unit: install locales chromium
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # The storage, lock and sync tests again on the real PostgreSQL and Redis, when they answer.

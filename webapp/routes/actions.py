@@ -40,7 +40,9 @@ async def post_protect(request: web.Request) -> web.Response:
     raw_symbol = body.get("symbol")
     if not isinstance(raw_symbol, str):
         raise BadRequest(_("{name} must be a pair such as BTC_USDT").format(name="symbol"))
-    symbol = parse_symbol(request, raw_symbol) or ""
+    symbol = parse_symbol(request, raw_symbol)
+    if symbol is None:
+        raise BadRequest(_("{name} must be a pair such as BTC_USDT").format(name="symbol"))
     group = body.get("group", "")
     if not isinstance(group, str) or not GROUP_ID.match(group):
         raise BadRequest(_("group must be an OCO group id"))

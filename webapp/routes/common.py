@@ -22,7 +22,7 @@ from webapp.i18n import Translator
 from webapp.i18n import gettext as _
 
 DEFAULT_LIMIT = 50
-SYMBOL_PATTERN = re.compile(r"^[A-Z0-9]{1,20}_[A-Z0-9]{1,20}$")
+SYMBOL_PATTERN = re.compile(r"^(?=.{3,32}$)[A-Z0-9]{1,20}_[A-Z0-9]{1,20}$")   # 32: the column's width
 TRANSLATOR_KEY = web.AppKey("translator", Translator)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
