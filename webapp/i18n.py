@@ -46,3 +46,8 @@ def gettext(message: str) -> str:
     """`message` in the current request's language (as is outside a request)."""
     current = _translator.get()
     return message if current is None else current.gettext(message)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs where it is translated later (e.g. for several languages)."""
+    return message

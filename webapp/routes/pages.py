@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp_jinja2
 from aiohttp import web
 
+from webapp.i18n import N_
 from webapp.routes.common import translator
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -38,10 +39,11 @@ async def shell(request: web.Request) -> web.Response:
     tr = translator(request)
     response = aiohttp_jinja2.render_template("shell.html", request, {
         "view": view, "topics": ",".join(topics), "nested": path != "",
-        "unauthorized": {lang: (tr.gettext_in(lang, "Not authorized"),
-                                tr.gettext_in(lang, "Open the dashboard from the bot's menu button in Telegram. "
-                                                    "Its sign-in lasts 24 hours.")) for lang in ("es", "en")},
-        "loading": {lang: tr.gettext_in(lang, "Loading…") for lang in ("es", "en")},
+        "unauthorized": {lang: (tr.gettext_in(lang, N_("Not authorized")),
+                                tr.gettext_in(lang, N_(
+                                    "Open the dashboard from the bot's menu button in Telegram. "
+                                    "Its sign-in lasts 24 hours."))) for lang in ("es", "en")},
+        "loading": {lang: tr.gettext_in(lang, N_("Loading…")) for lang in ("es", "en")},
     })
     response.headers["Cache-Control"] = "no-cache"
     return response
