@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
-from bot.services.watchlist import WatchlistService
 
 from bot.db.models import OcoGroupRecord, OrderRecord, PortfolioSnapshot, SignalRecord, WatchlistEntry
 from bot.db.repositories.dashboard import DashboardRepository
@@ -22,6 +21,7 @@ from bot.sandbox.initdata import sign_init_data
 from bot.services.events import EventBus
 from bot.services.oco_health import OcoHealthService
 from bot.services.portfolio import PortfolioService
+from bot.services.watchlist import WatchlistService
 from webapp.app import build_web_app
 from webapp.context import MiniApp, MiniAppConfig
 from webapp.health import HealthReport

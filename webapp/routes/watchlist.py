@@ -11,12 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
-from bot.domain.input_rules import Invalid
-from bot.presentation.input_errors import invalid_text
-from bot.services.watchlist import CoinSettings, WatchlistService
 
 from bot.db.models import WatchlistEntry
 from bot.db.repositories.dashboard import InvalidCursor
+from bot.domain.input_rules import Invalid
+from bot.presentation.input_errors import invalid_text
+from bot.services.watchlist import CoinSettings, WatchlistService
 from webapp.context import miniapp_of
 from webapp.i18n import Translator
 from webapp.i18n import gettext as _
