@@ -16,8 +16,8 @@ from bot.exchange.base import OrderRequest
 from bot.sandbox import BotApiEmulator
 from bot.settings import load_settings
 from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
-from tests.webapp.browser import Console, address, chromium, open_page, screenshot
-from tests.webapp.harness import ALLOWED, TOKEN, init_data
+from tests.webapp.browser import Console, chromium, open_page, screenshot
+from tests.webapp.harness import ALLOWED, TOKEN
 
 pytestmark = pytest.mark.browser
 D = Decimal
@@ -46,10 +46,14 @@ async def test_a_fill_on_the_exchange_shows_on_the_open_page_within_2_s(running)
     await exchange.create_order(OrderRequest(symbol="BTC_USDT", side=Side.BUY, order_type=OrderType.LIMIT,
                                              client_oid="hand-buy", quantity=D("0.01"), price=D(99000)))
     await app.services.sync.run_cycle()
-    assert app.web_url is not None
+    local = app.local_mini_app_url()            # what `make run` prints without a public HTTPS address
+    assert local is not None and app.web_url is not None and local.startswith(f"{app.web_url}/app/#tgWebAppData=")
     console = Console()
     async with chromium() as browser:
-        page = await open_page(browser, address(app.web_url, init_data(language="en"), "orders/open"), console)
+        page = await open_page(browser, local, console)
+        assert await page.get_attribute("body", "data-state") == "ready"
+        await page.click("nav.tabs a[href='/app/orders/open']")     # the launch data outlives navigation
+        await page.wait_for_selector("[data-page=orders-open]")
         buy_row = "table[data-open-orders] tr:has-text('Buy')"
         assert await page.locator(buy_row).count() == 1
         await page.wait_for_selector("body[data-live=on]", timeout=5000)
