@@ -280,7 +280,7 @@ def build_mini_app(settings: Settings, services: Services, telegram: Telegram, h
                            default_language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE)
     return MiniApp(config=config, repository=DashboardRepository(services.exchange.mode), exchange=services.exchange,
                    events=services.events, portfolio=services.portfolio, oco_health=services.oco_health,
-                   health=health, watchlist=services.watchlist)
+                   health=health, watchlist=services.watchlist, actions=services.actions)
 
 
 async def build_telegram(settings: Settings, services: Services, redis: Redis | None,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
 
 from bot.db.repositories.dashboard import DashboardRepository
 from bot.exchange.base import Exchange
+from bot.services.actions import ActionService
 from bot.services.events import EventBus
 from bot.services.oco_health import OcoHealthService
 from bot.services.portfolio import PortfolioService
+from bot.services.watchlist import WatchlistService
 from webapp.health import HealthReport
 
 
@@ -32,10 +33,9 @@ class MiniApp:
     events: EventBus
     portfolio: PortfolioService
     oco_health: OcoHealthService
+    watchlist: WatchlistService        # the bot's rules and words for watchlist edits
+    actions: ActionService             # preview + confirm, shared with the bot's buttons
     health: HealthReport | None = None
-    # Optional services other parts of the product provide; a route answers 503 while one is absent.
-    watchlist: Any = None
-    actions: Any = None
 
 
 MINIAPP_KEY = web.AppKey("miniapp", MiniApp)

@@ -57,6 +57,14 @@ SIGNAL = {"type": "object", "required": ["symbol", "decision", "reasons", "indic
     "reasons": {"type": "array"}, "indicators": {"type": "object"}, "candle_time": OPT_TIME,
     "decided_at": OPT_TIME}}
 
+LINES = {"type": "array", "items": {"type": "string"}, "description": "what to show, in the reader's language"}
+PREVIEW = {"type": "object", "required": ["action_id", "kind", "mode", "expires_at", "lines"], "properties": {
+    "action_id": {"type": "string"}, "kind": {"type": "string"}, "mode": {"enum": ["paper", "live"]},
+    "expires_at": TIME, "lines": LINES, "protect": {"type": "object"}}}
+RESULT = {"type": "object", "required": ["outcome", "ok", "lines"], "properties": {
+    "outcome": {"enum": ["done", "unconfirmed", "already_done", "in_progress", "failed", "expired", "dismissed",
+                         "foreign", "not_found"]}, "ok": {"type": "boolean"}, "lines": LINES}}
+
 
 def _page_of(item: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": ["items", "next_cursor"],
@@ -143,13 +151,15 @@ def document() -> dict[str, Any]:
             SYMBOL_PATH, _query("timeframe", {"enum": ["1m", "5m", "15m", "30m", "1h", "4h", "1d"]}, "default 1h"),
             _query("limit", {"type": "integer", "minimum": 1, "maximum": 300}, "candles (default 120)")],
             extra=UNAVAILABLE)},
-        "/api/actions/protect": {"post": _op("Preview protecting a symbol's uncovered holding (an action id)",
-                                             _json({"type": "object"}), body={
-            "type": "object", "required": ["symbol"], "properties": {
-                "symbol": {"type": "string"}, "group": {"type": "string"}}}, extra=UNAVAILABLE)},
-        "/api/actions/{action_id}/confirm": {"post": _op("Confirm a previewed action", _json({"type": "object"}),
-                                                         params=[_path("action_id", {"type": "string"})],
-                                                         extra=UNAVAILABLE)},
+        "/api/actions/protect": {"post": _op(
+            "Preview protecting what of a coin is held but not covered: the exact orders, an action id to confirm",
+            _json(PREVIEW), body={"type": "object", "required": ["symbol"], "properties": {
+                "symbol": {"type": "string", "description": "the market to protect on, e.g. BTC_USDT"}}},
+            extra={**UNAVAILABLE, "409": _json(ERROR, "nothing to protect, or not possible (message says why)")})},
+        "/api/actions/{action_id}/confirm": {"post": _op(
+            "Confirm a previewed action (its owner, within 5 minutes; a repeated confirm does nothing twice)",
+            _json(RESULT), params=[_path("action_id", {"type": "string"})],
+            extra={**UNAVAILABLE, "404": _json(RESULT, "no such action, or not yours: nothing was done")})},
         "/api/events": {"get": _op("Server-sent events naming what changed", {
             "description": "an event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}})},
         "/api/views/dashboard": _view("Dashboard page"),

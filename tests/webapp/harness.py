@@ -14,19 +14,20 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.compose import build_services
 from bot.db.models import OcoGroupRecord, OrderRecord, PortfolioSnapshot, SignalRecord, WatchlistEntry
 from bot.db.repositories.dashboard import DashboardRepository
 from bot.exchange.base import Exchange
 from bot.sandbox.initdata import sign_init_data
 from bot.services.events import EventBus
-from bot.services.oco_health import OcoHealthService
-from bot.services.portfolio import PortfolioService
-from bot.services.watchlist import WatchlistService
+from bot.settings import load_settings
 from webapp.app import build_web_app
 from webapp.context import MiniApp, MiniAppConfig
 from webapp.health import HealthReport
 
 TOKEN = "123456:TEST-TOKEN"
+# The simulator is reached through the live adapter: its rows are "live" rows (of a pretend account).
+MODE = "live"
 ALLOWED = 4242
 STRANGER = 777
 D = Decimal
@@ -43,16 +44,19 @@ def auth(user_id: int = ALLOWED, **kwargs: Any) -> dict[str, str]:
     return {"Authorization": f"tma {init_data(user_id, **kwargs)}"}
 
 
-def build_mini_app(exchange: Exchange, *, events: EventBus | None = None, mode: str = "paper",
+def build_mini_app(exchange: Exchange, *, events: EventBus | None = None, mode: str = MODE,
                    allowed: tuple[int, ...] = (ALLOWED,), **extra: Any) -> MiniApp:
+    """The Mini App over the product's own services, built by the composition root's factory."""
+    settings = load_settings(TELEGRAM_ALLOWED_USERS=allowed, DEFAULT_LANGUAGE="es")
+    services = build_services(settings, exchange, events or EventBus())
     return MiniApp(config=MiniAppConfig(token=TOKEN, allowed_users=allowed, mode=mode, default_language="es"),
-                   repository=DashboardRepository(mode), exchange=exchange, events=events or EventBus(),
-                   portfolio=PortfolioService(mode), oco_health=OcoHealthService(mode),
-                   watchlist=WatchlistService(exchange), **extra)
+                   repository=DashboardRepository(mode), exchange=exchange, events=services.events,
+                   portfolio=services.portfolio, oco_health=services.oco_health, watchlist=services.watchlist,
+                   actions=services.actions, **extra)
 
 
 def build_app(exchange: Exchange, **kwargs: Any) -> web.Application:
-    return build_web_app(HealthReport(mode="paper"), build_mini_app(exchange, **kwargs))
+    return build_web_app(HealthReport(mode=MODE), build_mini_app(exchange, **kwargs))
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class Seeded:
     step_ns: int
 
 
-async def seed_executed(count: int, *, mode: str = "paper", symbols: tuple[str, ...] = SYMBOLS,
+async def seed_executed(count: int, *, mode: str = MODE, symbols: tuple[str, ...] = SYMBOLS,
                         start_ns: int = BASE_NS, step_ns: int = 60_000_000_000, batch: int = 5000) -> Seeded:
     """`count` executed orders, one a minute from `start_ns`, cycling symbols / sides / statuses."""
     sides = itertools.cycle(("BUY", "SELL", "BUY"))
@@ -93,7 +97,7 @@ async def seed_watchlist(*symbols: str) -> None:
         await WatchlistEntry.create(symbol=symbol, amount_usd=D(100))
 
 
-async def seed_snapshots(values: list[Decimal], *, mode: str = "paper", hours_apart: int = 6,
+async def seed_snapshots(values: list[Decimal], *, mode: str = MODE, hours_apart: int = 6,
                          positions: list[dict[str, Any]] | None = None) -> None:
     now = datetime.now(UTC)
     for i, value in enumerate(values):
@@ -109,7 +113,7 @@ async def seed_signal(symbol: str, decision: str, *, price: Decimal = D(100), re
                               decided_at=datetime.now(UTC) - timedelta(minutes=minutes_ago))
 
 
-async def seed_group(symbol: str = "BTC_USDT", *, mode: str = "paper", state: str = "active") -> OcoGroupRecord:
+async def seed_group(symbol: str = "BTC_USDT", *, mode: str = MODE, state: str = "active") -> OcoGroupRecord:
     group = await OcoGroupRecord.create(id=f"g-{symbol.lower()}", mode=mode, account="main", symbol=symbol,
                                         entry_exchange_order_id=f"entry-{symbol}", state=state, quantity=D("0.01"),
                                         entry_price=D(100000), stop_loss_price=D(97000), take_profit_price=D(103000),

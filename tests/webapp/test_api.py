@@ -17,6 +17,7 @@ from bot.domain.orders import Side
 from bot.services.events import EventBus
 from tests.webapp.harness import (
     BASE_NS,
+    MODE,
     auth,
     build_app,
     seed_executed,
@@ -185,8 +186,8 @@ async def test_open_orders_grouped_with_unprotected_and_problems(exchange, aioht
     from bot.db.models import BalanceRecord
 
     await seed_group("BTC_USDT")
-    await BalanceRecord.create(mode="paper", account="main", asset="ETH", total=D(2), free=D(2), locked=D(0))
-    await BalanceRecord.create(mode="paper", account="main", asset="BTC", total=D("0.01"), free=D(0),
+    await BalanceRecord.create(mode=MODE, account="main", asset="ETH", total=D(2), free=D(2), locked=D(0))
+    await BalanceRecord.create(mode=MODE, account="main", asset="BTC", total=D("0.01"), free=D(0),
                                locked=D("0.01"))
     await seed_snapshots([D(1000)], positions=[
         {"asset": "BTC", "quantity": "0.01", "price": "101000", "usd_value": "1010"},

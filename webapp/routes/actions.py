@@ -1,31 +1,118 @@
-"""Protect through preview + confirm: the same confirmation service as the bot's buttons, never a
-one-click order. The preview names the exact quantity, stop, target and mode; only the confirm of
-that preview (by the same person, before it expires) touches the exchange."""
+"""Protect through preview + confirm: the same ActionService as the bot's buttons, never a one-click
+order. The preview names the exact quantity, stop, target and mode; only the confirm of that preview
+(by the same person, within its 5 minutes) touches the exchange, and a repeated or concurrent
+confirm runs it once. Words are the bot's own (same catalog entries), as plain lines."""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
 from aiohttp import web
 
+from bot.domain.actions import TEMPLATES as ACTION_TEMPLATES
+from bot.domain.actions import ActionPreview, ActionRefused, ActionResult, Outcome, ProtectDetails
+from bot.domain.reasons import TEMPLATES as PROTECTION_TEMPLATES
+from bot.exchange.codes import message_key
+from bot.exchange.errors import ExchangeError
+from bot.services.actions import ActionService
 from webapp.context import miniapp_of
+from webapp.i18n import Translator
 from webapp.i18n import gettext as _
-from webapp.routes.common import BadRequest, json_ok, parse_symbol, viewer_id
+from webapp.routes.common import BadRequest, Formats, json_ok, parse_symbol, viewer_id
 from webapp.routes.events import publish_change
 
-ACTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
-GROUP_ID = re.compile(r"^[A-Za-z0-9_-]{0,40}$")
+log = logging.getLogger(__name__)
+ACTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
-def _unavailable(request: web.Request) -> web.Response:
-    return web.json_response({"error": "unavailable",
-                              "message": _("Protecting from the Mini App is not available yet; "
-                                                    "use the Protect button in the chat.")}, status=503)
+def _formats(request: web.Request) -> Formats:
+    return Formats(Translator.current(), miniapp_of(request).config.timezone)
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+def reason_text(key: str | None, args: tuple[tuple[str, str], ...] | dict[str, str]) -> str:
+    values = dict(args)
+    if key is None or key == "as_text":
+        return values.get("text", "")
+    template = ACTION_TEMPLATES.get(key) or PROTECTION_TEMPLATES.get(key)
+    if template is None:
+        return key
+    code = values.get("code", "")
+    wording = message_key(code) if code else None
+    if wording is not None:
+        values["exchange"] = f"{_(wording)} ({code})"
+    try:
+        return _(template).format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def mode_word(mode: str) -> str:
+    return _("LIVE") if mode == "live" else _("Paper")
+
+
+def protect_lines(p: ProtectDetails, mode: str, fmt: Formats) -> list[str]:
+    lines = [f"{_('Protect {asset}').format(asset=p.base)} · {mode_word(mode)}",
+             _("Sell {quantity} on {symbol} when either price is reached:").format(
+                 quantity=fmt.quantity(p.quantity, p.base), symbol=p.symbol),
+             f"{_('Stop-loss')} {fmt.price(p.stop_loss, p.quote)} (−{fmt.percent(p.stop_loss_percent)})",
+             f"{_('Take-profit')} {fmt.price(p.take_profit, p.quote)} (+{fmt.percent(p.take_profit_percent)})"]
+    around = _("around your last buy's price, {price}") if p.reference == "entry" else \
+        _("around the current price, {price}")
+    lines.append(around.format(price=fmt.price(p.reference_price, p.quote)))
+    lines.append(_("As one native OCO order: the exchange cancels the other leg when one fills.") if p.native_oco
+                 else _("As two linked orders: the bot cancels the other when one fills."))
+    if p.shortfall_key:
+        lines.append("⚠ " + reason_text(p.shortfall_key, p.shortfall_args))
+    return lines
+
+
+def preview_json(preview: ActionPreview, fmt: Formats) -> dict[str, Any]:
+    body: dict[str, Any] = {"action_id": preview.action_id, "kind": preview.kind.value, "mode": preview.mode,
+                            "expires_at": preview.expires_at, "lines": []}
+    if preview.protect is not None:
+        p = preview.protect
+        body["protect"] = {"symbol": p.symbol, "quantity": p.quantity, "stop_loss": p.stop_loss,
+                           "take_profit": p.take_profit, "reference_price": p.reference_price,
+                           "native_oco": p.native_oco}
+        body["lines"] = protect_lines(p, preview.mode, fmt)
+    return body
+
+
+def result_lines(result: ActionResult, fmt: Formats) -> list[str]:
+    outcome = result.outcome
+    if outcome in (Outcome.FOREIGN, Outcome.NOT_FOUND):
+        return [_("This button is not yours, or its action no longer exists: nothing was done.")]
+    if outcome is Outcome.EXPIRED:
+        return [_("This confirmation expired after 5 minutes: nothing was sent. Ask again from /orders.")]
+    if outcome is Outcome.DISMISSED:
+        return [_("Canceled: nothing was sent.")]
+    if outcome is Outcome.IN_PROGRESS:
+        return [_("Already being done (another press or device): nothing is sent twice.")]
+    if outcome is Outcome.FAILED:
+        return [_("Not done"), reason_text(result.reason_key, result.reason_args)]
+    if outcome is Outcome.UNCONFIRMED:
+        return [_("Sent, not confirmed yet"), reason_text(result.reason_key, result.reason_args)]
+    lines = []
+    action = result.action
+    if action is not None and action.protect is not None:
+        p = action.protect
+        how = _("native OCO") if result.native_oco else _("two linked orders")
+        lines.append(f"{_('Protected')}: {fmt.quantity(p.quantity, p.base)} {p.symbol} · SL "
+                     f"{fmt.price(p.stop_loss, p.quote)} · TP {fmt.price(p.take_profit, p.quote)} · {how}")
+    if outcome is Outcome.ALREADY_DONE:
+        lines.append(_("Already done: nothing was sent again."))
+    return lines
+
+
+def _unavailable() -> web.Response:
+    return web.json_response({"error": "unavailable", "message": reason_text("exchange_unavailable", {
+        "exchange": "—"})}, status=503)
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json(loads=json.loads)
     except (ValueError, UnicodeDecodeError):
@@ -36,33 +123,38 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 
 async def post_protect(request: web.Request) -> web.Response:
-    body = await _body(request)
-    raw_symbol = body.get("symbol")
-    if not isinstance(raw_symbol, str):
-        raise BadRequest(_("{name} must be a pair such as BTC_USDT").format(name="symbol"))
-    symbol = parse_symbol(request, raw_symbol)
+    body = await _json_object(request)
+    raw = body.get("symbol")
+    symbol = parse_symbol(request, raw) if isinstance(raw, str) else None
     if symbol is None:
         raise BadRequest(_("{name} must be a pair such as BTC_USDT").format(name="symbol"))
-    group = body.get("group", "")
-    if not isinstance(group, str) or not GROUP_ID.match(group):
-        raise BadRequest(_("group must be an OCO group id"))
-    actions = miniapp_of(request).actions
-    if actions is None:
-        return _unavailable(request)
-    preview = await actions.preview_protect(viewer_id(request), symbol=symbol, group=group or None)
-    return json_ok(preview)
+    actions: ActionService = miniapp_of(request).actions
+    try:
+        preview = await actions.preview_protect(viewer_id(request), symbol)
+    except ActionRefused as refused:
+        return web.json_response({"error": "refused", "message": reason_text(refused.key, refused.arguments)},
+                                 status=409)
+    except ExchangeError:
+        log.warning("protect preview of %s: the exchange did not answer", symbol, exc_info=True)
+        return _unavailable()
+    return json_ok(preview_json(preview, _formats(request)))
 
 
 async def post_confirm(request: web.Request) -> web.Response:
     action_id = request.match_info["action_id"]
     if not ACTION_ID.match(action_id):
         raise BadRequest(_("unknown action"))
-    actions = miniapp_of(request).actions
-    if actions is None:
-        return _unavailable(request)
-    result = await actions.confirm(viewer_id(request), action_id)
-    publish_change(request.app, "orders", "dashboard")
-    return json_ok(result)
+    actions: ActionService = miniapp_of(request).actions
+    try:
+        result = await actions.confirm(action_id, viewer_id(request))
+    except ExchangeError:
+        log.warning("confirm of %s: the exchange did not answer", action_id, exc_info=True)
+        return _unavailable()
+    if result.outcome in (Outcome.DONE, Outcome.UNCONFIRMED):
+        publish_change(request.app, "orders", "dashboard")
+    body = {**result.as_json(), "ok": result.ok, "lines": result_lines(result, _formats(request))}
+    status = 404 if result.outcome in (Outcome.FOREIGN, Outcome.NOT_FOUND) else 200
+    return json_ok(body, status=status)
 
 
 def add_routes(app: web.Application) -> None:

@@ -124,6 +124,15 @@
     }).catch(function (error) { console.warn("download failed", error); });
   }
 
+  function showLines(element, lines) {
+    element.replaceChildren();
+    (lines || []).forEach(function (line) {
+      var p = document.createElement("p");
+      p.textContent = line;
+      element.appendChild(p);
+    });
+  }
+
   function protect(symbol) {
     var dialog = document.getElementById("protect-dialog");
     var preview = dialog.querySelector("[data-preview]");
@@ -132,6 +141,7 @@
     preview.textContent = "…";
     error.textContent = "";
     confirmButton.disabled = true;
+    confirmButton.hidden = false;
     dialog.showModal();
     dialog.querySelector("[data-cancel]").onclick = function () { dialog.close(); };
     api("/api/actions/protect", {
@@ -139,17 +149,22 @@
     }).then(function (response) {
       return response.json().then(function (data) {
         if (!response.ok) { preview.textContent = ""; error.textContent = data.message || data.error; return; }
-        preview.textContent = data.text || data.summary || JSON.stringify(data.preview || data);
+        showLines(preview, data.lines);
+        dialog.dataset.actionId = data.action_id;
         confirmButton.disabled = false;
         confirmButton.onclick = function () {
           confirmButton.disabled = true;
           api("/api/actions/" + encodeURIComponent(data.action_id) + "/confirm", { method: "POST" })
             .then(function (r) { return r.json().then(function (result) {
-              if (r.ok) { dialog.close(); load(); } else { error.textContent = result.message || result.error; }
+              showLines(preview, result.lines);
+              confirmButton.hidden = true;
+              dialog.dataset.outcome = result.outcome;
+              if (!result.ok) { error.textContent = result.message || ""; }
             }); });
         };
       });
     });
+    dialog.addEventListener("close", function () { load(); }, { once: true });
   }
 
   // Live refresh: a fetch stream (EventSource cannot send the Authorization header).
