@@ -275,6 +275,9 @@ class SyncService:
                 async for update in self.exchange.order_updates():
                     delay = 1.0
                     try:
+                        if self.protection is not None:
+                            # A protection leg's fill cancels its sibling before anything is stored.
+                            self.protection.cancel_sibling_at_once(update.order)
                         await self.ingest(update.order, watched=True)
                     except asyncio.CancelledError:
                         raise

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -94,6 +97,54 @@ async def test_stream_cancels_sibling_without_waiting_for_the_sync(db: str) -> N
         finally:
             stream.cancel()
             await asyncio.gather(stream, return_exceptions=True)
+
+
+async def test_a_streamed_leg_fill_cancels_its_sibling_before_it_is_stored_and_only_once(db: str) -> None:
+    async with new_exchange(native_oco=False, websocket=True) as exchange:
+        h = build(exchange)
+        await h.sync.run_cycle()
+        stream = asyncio.create_task(h.sync.follow_order_stream())
+        try:
+            await eventually(lambda: _subscribed(exchange))
+            await hand_buy(exchange)
+            exchange.set_price("BTC_USDT", D(100000))
+            await eventually(lambda: _has(h, ProtectionPlaced))
+            group = await OcoGroupRecord.first()
+            assert group is not None and len(h.protection.legs.links) == 2     # both legs followed
+            await asyncio.sleep(0.05)
+            with _writes_blocked(db):
+                # Nothing can be stored now (SQLite: another writer holds the file): the stop-loss
+                # is cancelled all the same, from the push alone.
+                exchange.set_price("BTC_USDT", D(103000))                 # the take-profit fills
+                await eventually(lambda: _stop_status(exchange, group.stop_loss_client_oid, OrderStatus.CANCELED),
+                                 timeout=2.0)
+            await eventually(lambda: _has(h, OcoLegDone))
+        finally:
+            stream.cancel()
+            await asyncio.gather(stream, return_exceptions=True)
+        [done] = h.of(OcoLegDone)
+        assert done.sibling_canceled and done.leg == "take_profit"
+        assert exchange.exchange_calls("private/advanced/cancel-order") == 1   # the early cancel, reused
+        assert len(h.protection.legs.links) == 0
+
+
+@contextlib.contextmanager
+def _writes_blocked(db: str) -> Iterator[None]:
+    """Another connection holds SQLite's write lock for the block (nothing on PostgreSQL)."""
+    if not db.startswith("sqlite"):
+        yield
+        return
+    with contextlib.closing(sqlite3.connect(db.removeprefix("sqlite://").split("?")[0])) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+async def _stop_status(exchange: SimulatedExchange, client_oid: str | None, status: OrderStatus) -> bool:
+    order = exchange.sim.engine.get(client_oid=client_oid)
+    return order is not None and order.status is status
 
 
 async def _has(h, kind) -> bool:  # type: ignore[no-untyped-def]

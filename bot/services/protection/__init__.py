@@ -19,6 +19,7 @@ from bot.domain.protection import ProtectionPlan
 from bot.exchange.base import Exchange
 from bot.services.events import EventBus
 from bot.services.protection.legs import LegReactor
+from bot.services.protection.links import LinkedLegs
 from bot.services.protection.placer import PROTECTION_STEPS, ProtectionPlacer, ProtectionResult, StepHook
 from bot.services.protection.sender import LegSender
 
@@ -33,9 +34,10 @@ class ProtectionService:
         groups = groups or OcoGroupRepository(repository.mode, repository.account)
         sender = LegSender(exchange)
         lock = asyncio.Lock()
+        links = LinkedLegs()
         self.placer = ProtectionPlacer(sender, repository, groups, watchlist or WatchlistRepository(), events, lock,
-                                       prefer_native_oco=prefer_native_oco, step_hook=step_hook)
-        self.legs = LegReactor(sender, repository, groups, events, lock)
+                                       prefer_native_oco=prefer_native_oco, step_hook=step_hook, links=links)
+        self.legs = LegReactor(sender, repository, groups, events, lock, links)
 
     async def protect(self, entry: OrderRecord) -> ProtectionResult:
         """Protect a watched buy that filled; idempotent (one group per buy, ever)."""
@@ -55,6 +57,10 @@ class ProtectionService:
     async def protect_holding(self, group_id: str, plan: ProtectionPlan) -> ProtectionResult:
         """Place a confirmed plan for coins already held as group `group_id`; idempotent."""
         return await self.placer.protect_holding(group_id, plan)
+
+    def cancel_sibling_at_once(self, order: Order) -> None:
+        """An order stream push, before it is stored: a followed leg's fill cancels its sibling now."""
+        self.legs.cancel_sibling_at_once(order)
 
     async def on_leg_change(self, row: OrderRecord, order: Order, previous_filled: Decimal) -> None:
         """A protection leg changed on the exchange: close the group, or shrink the sibling."""

@@ -26,6 +26,7 @@ from bot.domain.protection import remaining_for_sibling
 from bot.domain.reasons import Reason
 from bot.exchange.errors import ExchangeError, OrderNotFound
 from bot.services.events import EventBus
+from bot.services.protection.links import LinkedLegs
 from bot.services.protection.sender import LegSender, exchange_args, publish_failure
 
 log = logging.getLogger(__name__)
@@ -38,13 +39,32 @@ def _fill(row: OrderRecord) -> Fill:
 
 class LegReactor:
     def __init__(self, sender: LegSender, orders: OrderRepository, groups: OcoGroupRepository, events: EventBus,
-                 lock: asyncio.Lock) -> None:
+                 lock: asyncio.Lock, links: LinkedLegs | None = None) -> None:
         self.sender = sender
         self.orders = orders
         self.groups = groups
         self.events = events
         # Shared with the placer: a group is never placed and reacted to at the same time.
         self.lock = lock
+        # Shared with the placer too, which adds each group it activates.
+        self.links = links if links is not None else LinkedLegs()
+        self._early_cancels: dict[str, asyncio.Future[None]] = {}     # sibling client_oid -> its cancel
+
+    def cancel_sibling_at_once(self, order: Order) -> None:
+        """A stream push: when it is the fill of a followed leg, send the sibling's cancel now, before
+        the push is stored (no await here). The usual reaction (`on_leg_change`) then takes up that
+        cancel's outcome instead of sending another."""
+        if order.status is not OrderStatus.FILLED or not order.client_oid:
+            return
+        sibling = self.links.take_sibling(order.client_oid)
+        if sibling is None or sibling.client_oid in self._early_cancels:
+            return
+        # Eager: the request is on its way before this returns and the push is stored.
+        cancel = asyncio.eager_task_factory(asyncio.get_running_loop(),
+                                            self.sender.cancel(sibling.symbol, sibling.client_oid))
+        # Its outcome is read by `_cancel_sibling`; should that never run, it is not an unread error.
+        cancel.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._early_cancels[sibling.client_oid] = cancel
 
     @property
     def mode(self) -> str:
@@ -89,6 +109,7 @@ class LegReactor:
                                 entry=_fill(entry) if entry is not None else None, entry_price=group.entry_price,
                                 base=instrument.base, quote=instrument.quote)
         exit_price = trip.exit_price
+        self.links.forget(group.id)
         group.state = next_state(state, GroupEvent.LEG_FILLED).value
         group.exit_leg = role.value
         group.exit_price = instrument.round_price(exit_price, Side.SELL) if exit_price else exit_price
@@ -113,9 +134,10 @@ class LegReactor:
             sibling = await self.sender.lookup(sibling_oid)
             if sibling is None or sibling.status.is_final:
                 return sibling is not None or await self._known(sibling_oid), None
+        early = self._early_cancels.pop(sibling_oid, None)
         try:
             # First the cancel, then anything else: the stored rows can wait, the open leg cannot.
-            await self.sender.cancel(group.symbol, sibling_oid)
+            await (early if early is not None else self.sender.cancel(group.symbol, sibling_oid))
             return True, None
         except OrderNotFound:
             # Already gone: filled, canceled by the exchange's OCO or by hand; or never placed.
@@ -148,6 +170,7 @@ class LegReactor:
         else:
             group.take_profit_client_oid = new_oid
         await self.groups.save(group)
+        self.links.track(group)                   # the new sibling from now on
         if left <= 0:
             return
         try:
@@ -169,12 +192,14 @@ class LegReactor:
                for leg in (stop, take)):
             group.state = next_state(GroupState(group.state), GroupEvent.BOTH_CANCELED).value
             await self.groups.save(group)
+            self.links.forget(group.id)
 
     async def catch_up_active_groups(self) -> None:
         """A leg's end already mirrored, but its group not moved on (the reaction was cut off by a
         failure or a crash): act on it now. The reactions are idempotent, so doing this every cycle
         never acts twice."""
         for group in await self.groups.in_states([GroupState.ACTIVE.value]):
+            self.links.track(group)               # after a restart, too
             current = {group.stop_loss_client_oid: OrderRole.STOP_LOSS,
                        group.take_profit_client_oid: OrderRole.TAKE_PROFIT}
             legs = [leg for leg in await self.orders.legs_of(group.id) if leg.client_oid in current]

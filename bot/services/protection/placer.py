@@ -50,6 +50,7 @@ from bot.exchange.errors import (
     RateLimited,
 )
 from bot.services.events import EventBus
+from bot.services.protection.links import LinkedLegs
 from bot.services.protection.sender import LegSender, exchange_args, publish_failure
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ class ProtectionResult:
 class ProtectionPlacer:
     def __init__(self, sender: LegSender, orders: OrderRepository, groups: OcoGroupRepository,
                  watchlist: WatchlistRepository, events: EventBus, lock: asyncio.Lock, *,
-                 prefer_native_oco: bool = True, step_hook: StepHook | None = None) -> None:
+                 prefer_native_oco: bool = True, step_hook: StepHook | None = None,
+                 links: LinkedLegs | None = None) -> None:
         self.sender = sender
         self.exchange = sender.exchange
         self.orders = orders
@@ -87,6 +89,8 @@ class ProtectionPlacer:
         self.lock = lock
         self.prefer_native_oco = prefer_native_oco
         self._step_hook = step_hook
+        # Each group it activates is followed there, for the leg reactor's quick sibling cancel.
+        self.links = links if links is not None else LinkedLegs()
         # The planner's detailed shortfall reason, until the group is activated (lost on a restart).
         self._plan_reasons: dict[str, Reason] = {}
         # What the last attempt at a native OCO found, so a preview can say which kind will be used.
@@ -345,6 +349,7 @@ class ProtectionPlacer:
         if extra_failure:
             group.failure_reason = extra_failure.text[:255]
         await self.groups.save(group)
+        self.links.track(group)
         await self._step("recorded")
         # One event tells what exists and what is missing (a take-profit refused, a quantity not
         # free), so people read one true story, never "placed" followed by "failed".
