@@ -9,8 +9,8 @@ from aiogram.utils.i18n import I18n
 
 from bot.services.daily_report import DailyReportService
 from bot.telegram.notifier import Notifier
-from bot.telegram.views.common import Reader
 from bot.telegram.views.daily_report import render_daily_report
+from bot.telegram.wording import Reader
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class DailyReportSender:
                 continue
             try:
                 report = await self.service.build(due)
-                reader = Reader.of(self.i18n, due.language or self.default_language, due.timezone)
+                reader = Reader(self.i18n, due.language or self.default_language, due.timezone)
                 await self.notifier.deliver(due.telegram_id, render_daily_report(report, reader))
             except Exception:
                 # Not sent: the day is free again, so the next tick (within its 6 hours) tries again.

@@ -12,6 +12,7 @@ import html
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from aiogram.utils.i18n import I18n
@@ -19,6 +20,7 @@ from aiogram.utils.i18n import I18n
 from bot.domain.orders import OrderRole, OrderStatus, Side
 from bot.domain.reasons import TEMPLATES, Reason
 from bot.exchange.codes import message_key
+from bot.presentation import formatting
 from bot.presentation.formatting import number
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,21 @@ class Reader:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.i18n.gettext(singular, plural, n, locale=self.locale)
 
+    # Numbers and times for this reader (bot.presentation.formatting), escaped for HTML.
+    def money(self, value: Decimal, currency: str, *, signed: bool = False) -> str:
+        return esc(formatting.money(value, currency, self.locale, signed=signed))
+
+    def price(self, value: Decimal, quote: str) -> str:
+        return esc(formatting.price(value, quote, self.locale))
+
+    def quantity(self, value: Decimal, asset: str) -> str:
+        return esc(formatting.quantity(value, asset, self.locale))
+
+    def percent(self, value: Decimal, *, signed: bool = False) -> str:
+        return esc(formatting.percent(value, self.locale, signed=signed))
+
+    def when(self, moment: datetime, *, with_zone: bool = True) -> str:
+        return esc(formatting.when(moment, self.locale, self.timezone, with_zone=with_zone))
 
 
 def esc(text: str) -> str:

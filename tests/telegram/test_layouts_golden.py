@@ -30,11 +30,11 @@ from bot.services.portfolio_overview import PortfolioOverview
 from bot.telegram.notices.model import Notice
 from bot.telegram.setup import build_i18n
 from bot.telegram.views.actions import render_preview, render_result
-from bot.telegram.views.common import Reader
 from bot.telegram.views.daily_report import render_daily_report
 from bot.telegram.views.menu import render_help, render_start
 from bot.telegram.views.orders import render_orders
 from bot.telegram.views.portfolio import render_portfolio
+from bot.telegram.wording import Reader
 from tests.telegram.harness import assert_valid_html
 
 D = Decimal
@@ -158,13 +158,13 @@ def as_text(text: str, keyboard: InlineKeyboardMarkup | Notice | None) -> str:
     return text + "\n" + "\n".join(" ".join(row) for row in rows) + "\n"
 
 
-NAMES = sorted(layouts(Reader.of(I18N, "en", "Europe/Madrid")))
+NAMES = sorted(layouts(Reader(I18N, "en", "Europe/Madrid")))
 
 
 @pytest.mark.parametrize("language", ["es", "en"])
 @pytest.mark.parametrize("name", NAMES)
 def test_layout_matches_its_golden_text(name: str, language: str) -> None:
-    text, keyboard = layouts(Reader.of(I18N, language, "Europe/Madrid"))[name]
+    text, keyboard = layouts(Reader(I18N, language, "Europe/Madrid"))[name]
     assert_valid_html(text)
     rendered = as_text(text, keyboard)
     path = GOLDEN / f"{name}.{language}.txt"
@@ -177,7 +177,7 @@ def test_layout_matches_its_golden_text(name: str, language: str) -> None:
 
 def test_spanish_and_english_layouts_differ_only_in_words() -> None:
     """Each layout has the same lines and buttons in both languages (the words and digits differ)."""
-    es, en = layouts(Reader.of(I18N, "es", "UTC")), layouts(Reader.of(I18N, "en", "UTC"))
+    es, en = layouts(Reader(I18N, "es", "UTC")), layouts(Reader(I18N, "en", "UTC"))
     for name in NAMES:
         assert es[name][0].count("\n") == en[name][0].count("\n"), name
         assert as_text(*es[name]).count("[") == as_text(*en[name]).count("["), name

@@ -26,8 +26,8 @@ from bot.telegram.views.actions import (
     render_refusal,
     render_result,
 )
-from bot.telegram.views.common import Reader
 from bot.telegram.views.menu import MenuAction
+from bot.telegram.wording import Reader
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def build_router() -> Router:
                 result = await actions.dismiss(callback_data.action_id, query.from_user.id)
         except Exception:
             log.exception("action %s could not be finished", callback_data.action_id)
-            await query.answer(reader._("Something went wrong; nothing is assumed: check /orders."),
+            await query.answer(reader.gettext("Something went wrong; nothing is assumed: check /orders."),
                                show_alert=True)
             return
         text = render_result(result, reader)
@@ -89,7 +89,7 @@ def build_router() -> Router:
             await query.answer(html.unescape(text)[:200], show_alert=True)
             return
         keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text="📋 " + reader._("Orders"), callback_data=MenuAction(action="orders").pack())]]) \
+            text="📋 " + reader.gettext("Orders"), callback_data=MenuAction(action="orders").pack())]]) \
             if result.ok else None
         await query.answer()
         await show(query, Screen(text, keyboard))

@@ -14,8 +14,8 @@ from bot.services.orders_overview import OrdersOverviewService
 from bot.services.user_settings import UserSettingsService
 from bot.telegram.routers.common import reader_for
 from bot.telegram.screens import Screen, show
-from bot.telegram.views.common import Reader
 from bot.telegram.views.orders import OrdersPage, render_orders
+from bot.telegram.wording import Reader
 
 
 async def orders_message(orders_overview: OrdersOverviewService, reader: Reader, *, page: int = 0,

@@ -13,8 +13,8 @@ from bot.services.portfolio_overview import PortfolioOverviewService
 from bot.services.user_settings import UserSettingsService
 from bot.telegram.routers.common import reader_for
 from bot.telegram.screens import Screen, show
-from bot.telegram.views.common import Reader
 from bot.telegram.views.portfolio import PortfolioPage, render_portfolio
+from bot.telegram.wording import Reader
 
 
 async def portfolio_message(portfolio_overview: PortfolioOverviewService, reader: Reader, *,

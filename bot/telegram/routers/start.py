@@ -9,8 +9,8 @@ from aiogram.types import CallbackQuery, Message, MessageEntity, Update
 from aiogram.utils.i18n import I18n
 
 from bot.telegram.commands import COMMANDS
-from bot.telegram.views.common import Reader
 from bot.telegram.views.menu import MenuAction, render_help, render_start
+from bot.telegram.wording import Reader
 
 MENU_COMMANDS = frozenset(c.name for c in COMMANDS if c.button is not None)
 
@@ -21,12 +21,12 @@ def build_router(mode: str) -> Router:
     @router.message(CommandStart())
     async def start(message: Message, i18n: I18n) -> None:
         name = message.from_user.first_name if message.from_user else ""
-        text, keyboard = render_start(name, mode, Reader.of(i18n, i18n.current_locale))
+        text, keyboard = render_start(name, mode, Reader(i18n, i18n.current_locale))
         await message.answer(text, reply_markup=keyboard)
 
     @router.message(Command("help"))
     async def help_command(message: Message, i18n: I18n) -> None:
-        await message.answer(render_help(Reader.of(i18n, i18n.current_locale)))
+        await message.answer(render_help(Reader(i18n, i18n.current_locale)))
 
     @router.callback_query(MenuAction.filter(F.action.in_(MENU_COMMANDS)))
     async def menu_button(query: CallbackQuery, callback_data: MenuAction, dispatcher: Dispatcher, bot: Bot) -> None:

@@ -17,7 +17,7 @@ from bot.domain.actions import ActionPreview, ActionRefused, ActionResult, Cance
 from bot.domain.reasons import TEMPLATES as PROTECTION_TEMPLATES
 from bot.exchange.codes import message_key
 from bot.telegram.views import labels
-from bot.telegram.views.common import Reader, esc, mode_badge
+from bot.telegram.wording import Reader, esc, mode_tag
 
 
 class CancelGroupPress(CallbackData, prefix="cxg"):
@@ -52,9 +52,9 @@ def reason_text(key: str | None, args: tuple[tuple[str, str], ...], reader: Read
     code = values.get("code", "")
     wording = message_key(code) if code else None
     if wording is not None:
-        values["exchange"] = f"{reader._(wording)} ({code})"
+        values["exchange"] = f"{reader.gettext(wording)} ({code})"
     try:
-        return esc(reader._(template).format(**values))
+        return esc(reader.gettext(template).format(**values))
     except (KeyError, IndexError, ValueError):
         return esc(template.format_map(_Missing(values)))
 
@@ -67,7 +67,7 @@ class _Missing(dict[str, str]):
 def render_refusal(refused: ActionRefused, reader: Reader) -> str:
     """Short enough for a button's alert (200 characters); plain text, no markup."""
     text = reason_text(refused.key, refused.arguments, reader)
-    return _plain(reader._("Not possible: {reason}").format(reason=text))[:200]
+    return _plain(reader.gettext("Not possible: {reason}").format(reason=text))[:200]
 
 
 def render_preview(preview: ActionPreview, reader: Reader) -> tuple[str, InlineKeyboardMarkup]:
@@ -77,45 +77,46 @@ def render_preview(preview: ActionPreview, reader: Reader) -> tuple[str, InlineK
         assert preview.cancel is not None
         body = _cancel_preview(preview, preview.cancel, reader)
     live = preview.mode == "live"
-    lines = [*body, "", esc(reader._("Real orders on your crypto.com account.") if live else
-                            reader._("Simulated orders (paper trading): no real money moves.")),
-             esc(reader._("Confirm within 5 minutes (until {time}).")).format(
+    lines = [*body, "", esc(reader.gettext("Real orders on your crypto.com account.") if live else
+                            reader.gettext("Simulated orders (paper trading): no real money moves.")),
+             reader.text("Confirm within 5 minutes (until {time}).",
                  time=reader.when(preview.expires_at))]
-    confirm = "✅ " + reader._("Confirm") + (" · " + reader._("LIVE") if live else "")
+    confirm = "✅ " + reader.gettext("Confirm") + (" · " + reader.gettext("LIVE") if live else "")
     keyboard = InlineKeyboardMarkup(inline_keyboard=[[
         InlineKeyboardButton(text=confirm, callback_data=ActionPress(do="confirm",
                                                                      action_id=preview.action_id).pack()),
-        InlineKeyboardButton(text="✖️ " + reader._("Cancel"),
+        InlineKeyboardButton(text="✖️ " + reader.gettext("Cancel"),
                              callback_data=ActionPress(do="dismiss", action_id=preview.action_id).pack()),
     ]])
     return "\n".join(lines), keyboard
 
 
 def _protect_preview(p: ProtectDetails, mode: str, reader: Reader) -> list[str]:
-    lines = [f"🛡 <b>{esc(reader._('Protect {asset}').format(asset=p.base))}</b> · {mode_badge(mode, reader)}",
-             esc(reader._("Sell {quantity} on {symbol} when either price is reached:")).format(
+    lines = [f"🛡 <b>{esc(reader.gettext('Protect {asset}').format(asset=p.base))}</b> · {mode_tag(mode, reader)}",
+             reader.text("Sell {quantity} on {symbol} when either price is reached:",
                  quantity=reader.quantity(p.quantity, p.base), symbol=esc(p.symbol)),
-             f"🔻 {esc(reader._('Stop-loss'))} {reader.price(p.stop_loss, p.quote)} "
+             f"🔻 {esc(reader.gettext('Stop-loss'))} {reader.price(p.stop_loss, p.quote)} "
              f"(−{reader.percent(p.stop_loss_percent)})",
-             f"🎯 {esc(reader._('Take-profit'))} {reader.price(p.take_profit, p.quote)} "
+             f"🎯 {esc(reader.gettext('Take-profit'))} {reader.price(p.take_profit, p.quote)} "
              f"(+{reader.percent(p.take_profit_percent)})"]
     if p.reference == "entry":
-        lines.append(esc(reader._("around your last buy's price, {price}")).format(
+        lines.append(reader.text("around your last buy's price, {price}",
             price=reader.price(p.reference_price, p.quote)))
     else:
-        lines.append(esc(reader._("around the current price, {price}")).format(
+        lines.append(reader.text("around the current price, {price}",
             price=reader.price(p.reference_price, p.quote)))
-    lines.append(esc(reader._("As one native OCO order: the exchange cancels the other leg when one fills.")
+    lines.append(esc(reader.gettext("As one native OCO order: the exchange cancels the other leg when one fills.")
                      if p.native_oco else
-                     reader._("As two linked orders: the bot cancels the other when one fills.")))
+                     reader.gettext("As two linked orders: the bot cancels the other when one fills.")))
     if p.shortfall_key:
         lines.append("⚠️ " + reason_text(p.shortfall_key, p.shortfall_args, reader))
     return lines
 
 
 def _cancel_preview(preview: ActionPreview, c: CancelDetails, reader: Reader) -> list[str]:
-    title = reader._("Cancel protection") if preview.kind.value == "cancel_group" else reader._("Cancel order")
-    lines = [f"✖️ <b>{esc(title)}</b> · {esc(c.symbol)} · {mode_badge(preview.mode, reader)}"]
+    group = preview.kind.value == "cancel_group"
+    title = reader.gettext("Cancel protection") if group else reader.gettext("Cancel order")
+    lines = [f"✖️ <b>{esc(title)}</b> · {esc(c.symbol)} · {mode_tag(preview.mode, reader)}"]
     for order in c.orders:
         level = order.price if order.price is not None else order.trigger_price
         what = labels.role(order.role, reader) if order.role in labels.ROLES else \
@@ -124,35 +125,35 @@ def _cancel_preview(preview: ActionPreview, c: CancelDetails, reader: Reader) ->
         lines.append(f"• {what} {reader.quantity(order.quantity, c.base)}{at} (#{esc(order.order_id)})")
     if c.leaves == "unprotected":
         quantity = reader.quantity(c.group_quantity, c.base) if c.group_quantity is not None else esc(c.base)
-        lines.append("⚠️ " + esc(reader._("{quantity} will be unprotected.")).format(quantity=quantity))
+        lines.append("⚠️ " + esc(reader.gettext("{quantity} will be unprotected.")).format(quantity=quantity))
     elif c.leaves == "one_leg":
-        lines.append("⚠️ " + esc(reader._("This is one leg of a protection: the other leg stays alone.")))
+        lines.append("⚠️ " + esc(reader.gettext("This is one leg of a protection: the other leg stays alone.")))
     return lines
 
 
 def render_result(result: ActionResult, reader: Reader) -> str:
     """How a confirmation (or a Cancel on the preview) ended, for the message that showed the preview."""
     action = result.action
-    badge = mode_badge(action.mode, reader) if action is not None else ""
+    badge = mode_tag(action.mode, reader) if action is not None else ""
     if result.outcome in (Outcome.FOREIGN, Outcome.NOT_FOUND):
-        return esc(reader._("This button is not yours, or its action no longer exists: nothing was done."))
+        return esc(reader.gettext("This button is not yours, or its action no longer exists: nothing was done."))
     if result.outcome is Outcome.EXPIRED:
-        return "⌛ " + esc(reader._("This confirmation expired after 5 minutes: nothing was sent. "
+        return "⌛ " + esc(reader.gettext("This confirmation expired after 5 minutes: nothing was sent. "
                                    "Ask again from /orders."))
     if result.outcome is Outcome.DISMISSED:
-        return "✖️ " + esc(reader._("Canceled: nothing was sent."))
+        return "✖️ " + esc(reader.gettext("Canceled: nothing was sent."))
     if result.outcome is Outcome.IN_PROGRESS:
-        return "⏳ " + esc(reader._("Already being done (another press or device): nothing is sent twice."))
+        return "⏳ " + esc(reader.gettext("Already being done (another press or device): nothing is sent twice."))
     if result.outcome is Outcome.FAILED:
-        return f"❌ <b>{esc(reader._('Not done'))}</b> · {badge}\n" + \
+        return f"❌ <b>{esc(reader.gettext('Not done'))}</b> · {badge}\n" + \
             reason_text(result.reason_key, result.reason_args, reader)
     if result.outcome is Outcome.UNCONFIRMED:
-        return f"⏳ <b>{esc(reader._('Sent, not confirmed yet'))}</b> · {badge}\n" + \
+        return f"⏳ <b>{esc(reader.gettext('Sent, not confirmed yet'))}</b> · {badge}\n" + \
             reason_text(result.reason_key, result.reason_args, reader)
     first, *rest = _done_lines(result, reader)
     lines = [f"{first} · {badge}", *rest]
     if result.outcome is Outcome.ALREADY_DONE:
-        lines.append(esc(reader._("Already done: nothing was sent again.")))
+        lines.append(esc(reader.gettext("Already done: nothing was sent again.")))
     return "\n".join(lines)
 
 
@@ -160,13 +161,14 @@ def _done_lines(result: ActionResult, reader: Reader) -> list[str]:
     action = result.action
     if action is not None and action.protect is not None:
         p = action.protect
-        how = reader._("native OCO") if result.native_oco else reader._("two linked orders")
-        return [f"✅ <b>{esc(reader._('Protected'))}</b>: {reader.quantity(p.quantity, p.base)} {esc(p.symbol)} · "
+        how = reader.gettext("native OCO") if result.native_oco else reader.gettext("two linked orders")
+        title = esc(reader.gettext("Protected"))
+        return [f"✅ <b>{title}</b>: {reader.quantity(p.quantity, p.base)} {esc(p.symbol)} · "
                 f"SL {reader.price(p.stop_loss, p.quote)} · TP {reader.price(p.take_profit, p.quote)} · {esc(how)}"]
     ids = ", ".join(f"#{esc(i)}" for i in result.canceled) or "—"
-    lines = [f"✅ <b>{esc(reader._('Canceled'))}</b>: {ids}"]
+    lines = [f"✅ <b>{esc(reader.gettext('Canceled'))}</b>: {ids}"]
     if action is not None and action.cancel is not None and action.cancel.leaves == "unprotected":
-        lines.append("⚠️ " + esc(reader._("{asset} is unprotected now: /orders offers to protect it.")).format(
+        lines.append("⚠️ " + reader.text("{asset} is unprotected now: /orders offers to protect it.",
             asset=esc(action.cancel.base)))
     return lines
 

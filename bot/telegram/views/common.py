@@ -1,73 +1,16 @@
-"""What every message layout shares: the reader (language, time zone), escaping, the mode badge, pages.
+"""Pages of a long list: which items a page shows, under Telegram's 4,096 characters.
 
-Render functions are pure: they take the data and a `Reader` and return text (HTML) and a keyboard,
-so they are tested without Telegram, and a job outside any update (the daily report) uses them too.
+Render functions are pure: they take the data and a `bot.telegram.wording.Reader` and return text
+(HTML) and a keyboard, so they are tested without Telegram, and a job outside any update (the daily
+report) uses them too.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-
-from aiogram.utils.i18n import I18n
-
-from bot.presentation import formatting
 
 MESSAGE_LIMIT = 4096
-
-
-def esc(value: object) -> str:
-    """Every dynamic value goes through here: a coin or an order id with `<` or `&` cannot break a message."""
-    return html.escape(str(value), quote=False)
-
-
-@dataclass(frozen=True)
-class Reader:
-    """Who reads a message: the language of its words and numbers, and the zone of its times."""
-
-    locale: str
-    timezone: str
-    translate: Callable[[str], str]
-    translate_plural: Callable[[str, str, int], str]
-
-    @classmethod
-    def of(cls, i18n: I18n, locale: str, timezone: str = "UTC") -> Reader:
-        return cls(locale=locale, timezone=timezone,
-                   translate=lambda text: i18n.gettext(text, locale=locale),
-                   translate_plural=lambda one, many, n: i18n.gettext(one, many, n, locale=locale))
-
-    def _(self, text: str) -> str:
-        return self.translate(text)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.translate_plural(singular, plural, n)
-
-    # Numbers and times, already escaped for HTML (Babel's output has no markup, but a currency might).
-    def money(self, value: Decimal, currency: str, *, signed: bool = False) -> str:
-        return esc(formatting.money(value, currency, self.locale, signed=signed))
-
-    def price(self, value: Decimal, quote: str) -> str:
-        return esc(formatting.price(value, quote, self.locale))
-
-    def quantity(self, value: Decimal, asset: str) -> str:
-        return esc(formatting.quantity(value, asset, self.locale))
-
-    def percent(self, value: Decimal, *, signed: bool = False) -> str:
-        return esc(formatting.percent(value, self.locale, signed=signed))
-
-    def when(self, moment: datetime, *, with_zone: bool = True) -> str:
-        return esc(formatting.when(moment, self.locale, self.timezone, with_zone=with_zone))
-
-
-def mode_badge(mode: str, reader: Reader) -> str:
-    """LIVE is marked so nobody mistakes it for practice; paper never reads as live (the same marks as
-    the notifications')."""
-    if mode == "live":
-        return "🔴 <b>" + esc(reader._("LIVE")) + "</b>"
-    return "🧪 <i>" + esc(reader._("paper")) + "</i>"
 
 
 @dataclass(frozen=True)

@@ -11,51 +11,55 @@ from bot.telegram.callbacks import ProtectCallback
 from bot.telegram.notices.model import Button, Notice
 from bot.telegram.views import labels
 from bot.telegram.views.actions import callback_or_none
-from bot.telegram.views.common import Reader, esc, mode_badge
 from bot.telegram.views.menu import MenuAction
 from bot.telegram.views.orders import position_block
 from bot.telegram.views.portfolio import total_lines
+from bot.telegram.wording import Reader, esc, mode_tag
 
 MAX_PROTECT_BUTTONS = 8
 
 
 def render_daily_report(report: DailyReport, reader: Reader) -> Notice:
     day = esc(_day(report, reader))
-    lines = [f"☀️ <b>{esc(reader._('Daily report'))}</b> · {day} · {mode_badge(report.health.mode, reader)}", ""]
+    lines = [f"☀️ <b>{esc(reader.gettext('Daily report'))}</b> · {day} · {mode_tag(report.health.mode, reader)}", ""]
     if report.portfolio.taken_at is not None:
         lines += total_lines(report.portfolio, reader)
     else:
-        lines.append(esc(reader._("Not valued yet: the first sync with the exchange has not finished.")))
+        lines.append(esc(reader.gettext("Not valued yet: the first sync with the exchange has not finished.")))
 
     positions = report.orders.unprotected
-    lines += ["", f"<b>⚠️ {esc(reader._('Unprotected positions'))}</b>" if positions else
-              "🛡 " + esc(reader._("Everything held is protected."))]
+    lines += ["", f"<b>⚠️ {esc(reader.gettext('Unprotected positions'))}</b>" if positions else
+              "🛡 " + esc(reader.gettext("Everything held is protected."))]
     lines += [position_block(number, p, reader) for number, p in enumerate(positions, start=1)]
 
     # A group's problem names its coin here (in /orders it sits under the group); the others name it already.
     problems = [f"{esc(g.symbol)}: {labels.issue(issue, reader)}" for g in report.orders.groups for issue in g.issues]
     problems += [labels.issue(issue, reader) for issue in report.orders.other_issues]
-    lines += ["", f"<b>{esc(reader._('OCO problems'))}</b>" if problems else "✅ " + esc(reader._("No OCO problems."))]
+    if problems:
+        lines += ["", f"<b>{esc(reader.gettext('OCO problems'))}</b>"]
+    else:
+        lines += ["", "✅ " + esc(reader.gettext("No OCO problems."))]
     lines += problems
 
     health = report.health
-    last_sync = reader.when(health.last_sync) if health.last_sync is not None else esc(reader._("never"))
-    lines += ["", f"<b>{esc(reader._('Health'))}</b>",
-              esc(reader._("Last sync: {time}")).format(time=last_sync),
-              ("✅ " + esc(reader._("Exchange: answering"))) if health.exchange_reachable else
-              ("❌ " + esc(reader._("Exchange: not answering"))),
-              esc(reader._("Stale coins: {coins}")).format(
-                  coins=esc(", ".join(health.stale_coins)) if health.stale_coins else esc(reader._("none"))),
-              esc(reader._("Mode: {mode}")).format(mode=mode_badge(health.mode, reader))]
+    last_sync = reader.when(health.last_sync) if health.last_sync is not None else esc(reader.gettext("never"))
+    lines += ["", f"<b>{esc(reader.gettext('Health'))}</b>",
+              esc(reader.gettext("Last sync: {time}")).format(time=last_sync),
+              ("✅ " + esc(reader.gettext("Exchange: answering"))) if health.exchange_reachable else
+              ("❌ " + esc(reader.gettext("Exchange: not answering"))),
+              reader.text("Stale coins: {coins}",
+                  coins=esc(", ".join(health.stale_coins)) if health.stale_coins else esc(reader.gettext("none"))),
+              esc(reader.gettext("Mode: {mode}")).format(mode=mode_tag(health.mode, reader))]
 
     protect = []
     for number, position in enumerate(positions[:MAX_PROTECT_BUTTONS], start=1):
         data = callback_or_none(ProtectCallback(symbol=position.asset))
         if data is not None:
-            protect.append(Button(f"🛡 {number} · " + reader._("Protect {asset}").format(asset=position.asset), data))
+            label = reader.gettext("Protect {asset}").format(asset=position.asset)
+            protect.append(Button(f"🛡 {number} · {label}", data))
     rows = [tuple(protect[i:i + 2]) for i in range(0, len(protect), 2)]
     # A new /orders message: the report stays as it is.
-    rows.append((Button("📋 " + reader._("Orders"), MenuAction(action="orders").pack()),))
+    rows.append((Button("📋 " + reader.gettext("Orders"), MenuAction(action="orders").pack()),))
     return Notice(Kind.DAILY_REPORT, "\n".join(lines), tuple(rows))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.oco_health import Issue
-from bot.telegram.views.common import Reader, esc
+from bot.telegram.wording import Reader, esc
 
 
 def N_(text: str) -> str:
@@ -20,15 +20,15 @@ ROLES = {"stop_loss": N_("stop-loss"), "take_profit": N_("take-profit")}
 
 
 def side(value: str, reader: Reader) -> str:
-    return esc(reader._(SIDES[value]) if value in SIDES else value)
+    return esc(reader.gettext(SIDES[value]) if value in SIDES else value)
 
 
 def order_type(value: str, reader: Reader) -> str:
-    return esc(reader._(ORDER_TYPES[value]) if value in ORDER_TYPES else value)
+    return esc(reader.gettext(ORDER_TYPES[value]) if value in ORDER_TYPES else value)
 
 
 def role(value: str, reader: Reader) -> str:
-    return esc(reader._(ROLES[value]) if value in ROLES else value)
+    return esc(reader.gettext(ROLES[value]) if value in ROLES else value)
 
 
 def issue(item: Issue, reader: Reader) -> str:
@@ -36,19 +36,20 @@ def issue(item: Issue, reader: Reader) -> str:
     orders = ", ".join(f"#{esc(o)}" for o in item.order_ids)
     symbol = esc(item.symbol)
     if item.kind == "orphan_leg":
-        text = esc(reader._("orphan leg {orders} on {symbol}: it belongs to no open group")).format(
+        text = reader.text("orphan leg {orders} on {symbol}: it belongs to no open group",
             orders=orders, symbol=symbol)
     elif item.kind == "incomplete_group" and len(item.order_ids) == 1:
-        text = esc(reader._("incomplete: only {orders} is open, the other leg is missing")).format(orders=orders)
+        text = esc(reader.gettext("incomplete: only {orders} is open, the other leg is missing")).format(orders=orders)
     elif item.kind == "incomplete_group":
-        text = esc(reader._("incomplete: no leg of this group is open on the exchange"))
+        text = esc(reader.gettext("incomplete: no leg of this group is open on the exchange"))
     elif item.kind == "quantity_mismatch" and item.order_ids:
-        text = esc(reader._("quantity mismatch: {orders} does not cover the group's quantity")).format(orders=orders)
+        text = esc(reader.gettext("quantity mismatch: {orders} does not cover the group's quantity")).format(
+            orders=orders)
     elif item.kind == "quantity_mismatch":
-        text = esc(reader._("quantity mismatch on {symbol}: the protection covers more than is held")).format(
+        text = reader.text("quantity mismatch on {symbol}: the protection covers more than is held",
             symbol=symbol)
     elif item.kind == "both_filled":
-        text = esc(reader._("both legs filled: the position was sold twice"))
+        text = esc(reader.gettext("both legs filled: the position was sold twice"))
     else:
         text = esc(item.detail)
     return "⚠️ " + text

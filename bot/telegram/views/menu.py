@@ -6,7 +6,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.commands import COMMANDS, CommandSpec
-from bot.telegram.views.common import Reader, esc, mode_badge
+from bot.telegram.wording import Reader, esc, mode_tag
 
 
 class MenuAction(CallbackData, prefix="menu"):
@@ -16,19 +16,19 @@ class MenuAction(CallbackData, prefix="menu"):
 def render_start(first_name: str, mode: str, reader: Reader,
                  commands: tuple[CommandSpec, ...] = COMMANDS) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join([
-        esc(reader._("Hello, {name}! I watch your crypto.com account, protect your buys with a stop-loss and a "
+        esc(reader.gettext("Hello, {name}! I watch your crypto.com account, protect your buys with a stop-loss and a "
                      "take-profit, and tell you what happens.").format(name=first_name)),
         "",
-        esc(reader._("Mode: {mode}")).format(mode=mode_badge(mode, reader)),
-        esc(reader._("Choose:")),
+        esc(reader.gettext("Mode: {mode}")).format(mode=mode_tag(mode, reader)),
+        esc(reader.gettext("Choose:")),
     ])
-    buttons = [InlineKeyboardButton(text=reader._(c.button), callback_data=MenuAction(action=c.name).pack())
+    buttons = [InlineKeyboardButton(text=reader.gettext(c.button), callback_data=MenuAction(action=c.name).pack())
                for c in commands if c.button is not None]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def render_help(reader: Reader, commands: tuple[CommandSpec, ...] = COMMANDS) -> str:
-    lines = [f"<b>{esc(reader._('Commands:'))}</b>"]
-    lines += [f"/{c.name} — {esc(reader._(c.description))}" for c in commands]
+    lines = [f"<b>{esc(reader.gettext('Commands:'))}</b>"]
+    lines += [f"/{c.name} — {esc(reader.gettext(c.description))}" for c in commands]
     return "\n".join(lines)

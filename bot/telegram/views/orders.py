@@ -18,7 +18,8 @@ from bot.services.orders_overview import GroupLine, OrderLine, OrdersOverview, P
 from bot.telegram.callbacks import ProtectCallback
 from bot.telegram.views import labels
 from bot.telegram.views.actions import CancelGroupPress, CancelOrderPress, callback_or_none
-from bot.telegram.views.common import MESSAGE_LIMIT, Reader, esc, mode_badge, page_span
+from bot.telegram.views.common import MESSAGE_LIMIT, page_span
+from bot.telegram.wording import Reader, esc, mode_tag
 
 PER_PAGE = 8
 # Room left for the header and the footer around the page's blocks.
@@ -48,7 +49,7 @@ def render_orders(view: OrdersOverview, reader: Reader, *, page: int = 0,
     items += [_Item("unprotected", p, POSITION_SIZE) for p in view.unprotected]
     budget = BLOCKS_BUDGET - ISSUE_SIZE * len(view.other_issues)
     span = page_span([item.size for item in items], page, per_page=PER_PAGE, budget=budget)
-    lines = [f"📋 <b>{esc(reader._('Open orders'))}</b> · {mode_badge(view.mode, reader)}", _summary(view, reader)]
+    lines = [f"📋 <b>{esc(reader.gettext('Open orders'))}</b> · {mode_tag(view.mode, reader)}", _summary(view, reader)]
     section = None
     buttons: list[InlineKeyboardButton] = []
     for number, item in enumerate(items[span.start:span.end], start=span.start + 1):
@@ -60,7 +61,7 @@ def render_orders(view: OrdersOverview, reader: Reader, *, page: int = 0,
         if button is not None:
             buttons.append(button)
     if not items:
-        lines += ["", esc(reader._("No open orders, and nothing is unprotected."))]
+        lines += ["", esc(reader.gettext("No open orders, and nothing is unprotected."))]
     lines += other_issue_lines(view, reader)
     lines += ["", _footer(view, span.page, span.pages, reader, as_of)]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
@@ -72,20 +73,21 @@ def _block(number: int, value: GroupLine | OrderLine | PositionLine,
            reader: Reader) -> tuple[str, InlineKeyboardButton | None]:
     """An item's lines, and its button (cancel the group or the order, protect the position)."""
     if isinstance(value, GroupLine):
-        button = _button(f"✖️ {number} · " + reader._("Cancel group"), CancelGroupPress(group_id=value.group_id)) \
+        button = _button(f"✖️ {number} · " + reader.gettext("Cancel group"), CancelGroupPress(group_id=value.group_id)) \
             if _has_open_leg(value) else None
         return _group_block(number, value, reader), button
     if isinstance(value, OrderLine):
-        return _order_block(number, value, reader), _button(f"✖️ {number} · " + reader._("Cancel order"),
+        return _order_block(number, value, reader), _button(f"✖️ {number} · " + reader.gettext("Cancel order"),
                                                              CancelOrderPress(order_id=value.order_id))
-    return position_block(number, value, reader), _button(
-        f"🛡 {number} · " + reader._("Protect {asset}").format(asset=value.asset), ProtectCallback(symbol=value.asset))
+    label = reader.gettext("Protect {asset}").format(asset=value.asset)
+    return position_block(number, value, reader), _button(f"🛡 {number} · {label}", ProtectCallback(symbol=value.asset))
 
 
 def other_issue_lines(view: OrdersOverview, reader: Reader) -> list[str]:
     if not view.other_issues:
         return []
-    return ["", f"<b>{esc(reader._('Other problems'))}</b>", *(labels.issue(i, reader) for i in view.other_issues)]
+    title = esc(reader.gettext("Other problems"))
+    return ["", f"<b>{title}</b>", *(labels.issue(i, reader) for i in view.other_issues)]
 
 
 def _summary(view: OrdersOverview, reader: Reader) -> str:
@@ -103,22 +105,22 @@ def _summary(view: OrdersOverview, reader: Reader) -> str:
 
 
 def _section_title(section: str, reader: Reader) -> str:
-    titles = {"groups": "🛡 " + reader._("OCO groups"), "loose": "📄 " + reader._("Orders outside groups"),
-              "unprotected": "⚠️ " + reader._("Unprotected positions")}
+    titles = {"groups": "🛡 " + reader.gettext("OCO groups"), "loose": "📄 " + reader.gettext("Orders outside groups"),
+              "unprotected": "⚠️ " + reader.gettext("Unprotected positions")}
     return f"<b>{esc(titles[section])}</b>"
 
 
 def _group_block(number: int, group: GroupLine, reader: Reader) -> str:
     base, quote = split_symbol(group.symbol)
-    kind = reader._("native OCO") if group.native else reader._("linked legs")
+    kind = reader.gettext("native OCO") if group.native else reader.gettext("linked legs")
     head = f"<b>{number}. {esc(group.symbol)}</b> · {reader.quantity(group.quantity, base)} · {esc(kind)}"
     if group.state == "placing":
-        head += " · " + esc(reader._("being placed"))
+        head += " · " + esc(reader.gettext("being placed"))
     now = reader.price(group.current_price, quote) if group.current_price is not None else "—"
     pnl = reader.money(group.unrealised_pnl, quote, signed=True) if group.unrealised_pnl is not None else "—"
     lines = [head,
-             f"{esc(reader._('entry'))} {reader.price(group.entry_price, quote)} · {esc(reader._('now'))} {now} · "
-             f"{esc(reader._('P/L'))} {pnl}",
+             f"{esc(reader.gettext('entry'))} {reader.price(group.entry_price, quote)} · "
+             f"{esc(reader.gettext('now'))} {now} · {esc(reader.gettext('P/L'))} {pnl}",
              f"🔻 SL {reader.price(group.stop_loss_price, quote)} · "
              f"🎯 TP {reader.price(group.take_profit_price, quote)}"]
     lines += [labels.issue(issue, reader) for issue in group.issues]
@@ -129,29 +131,29 @@ def _order_block(number: int, order: OrderLine, reader: Reader) -> str:
     base, quote = split_symbol(order.symbol)
     level = order.price if order.price is not None else order.trigger_price
     at = f" @ {reader.price(level, quote)}" if level is not None else ""
-    now = f" · {esc(reader._('now'))} {reader.price(order.current_price, quote)}" if order.current_price else ""
+    now = f" · {esc(reader.gettext('now'))} {reader.price(order.current_price, quote)}" if order.current_price else ""
     head = (f"<b>{number}. {esc(order.symbol)}</b> {labels.side(order.side, reader)} "
             f"{labels.order_type(order.order_type, reader)} {reader.quantity(order.remaining, base)}{at}{now}")
-    since = f" · {esc(reader._('since'))} {reader.when(order.created_at)}" if order.created_at else ""
+    since = f" · {esc(reader.gettext('since'))} {reader.when(order.created_at)}" if order.created_at else ""
     return f"{head}\n#{esc(order.order_id)}{since}"
 
 
 def position_block(number: int, position: PositionLine, reader: Reader) -> str:
     if position.value_at_risk_usd is not None:
-        risk = f"{esc(reader._('at risk'))} {reader.money(position.value_at_risk_usd, 'USD')}"
+        risk = f"{esc(reader.gettext('at risk'))} {reader.money(position.value_at_risk_usd, 'USD')}"
     else:
-        risk = esc(reader._("no price: value at risk unknown"))
+        risk = esc(reader.gettext("no price: value at risk unknown"))
     since = reader.when(position.since) if position.since is not None else "—"
     return (f"<b>{number}. {esc(position.asset)}</b> {reader.quantity(position.quantity, position.asset)} · "
-            f"{risk} · {esc(reader._('since'))} {since}")
+            f"{risk} · {esc(reader.gettext('since'))} {since}")
 
 
 def _footer(view: OrdersOverview, page: int, pages: int, reader: Reader, as_of: datetime | None) -> str:
-    parts = [esc(reader._("Page {page} of {pages}")).format(page=page + 1, pages=pages)] if pages > 1 else []
+    parts = [esc(reader.gettext("Page {page} of {pages}")).format(page=page + 1, pages=pages)] if pages > 1 else []
     if not view.prices_known:
-        parts.append(esc(reader._("no current prices: the exchange is not answering")))
+        parts.append(esc(reader.gettext("no current prices: the exchange is not answering")))
     elif as_of is not None:
-        parts.append(esc(reader._("prices as of {time}")).format(time=reader.when(as_of)))
+        parts.append(esc(reader.gettext("prices as of {time}")).format(time=reader.when(as_of)))
     return "<i>" + " · ".join(parts) + "</i>" if parts else ""
 
 
@@ -159,7 +161,7 @@ def _navigation(page: int, pages: int, reader: Reader) -> list[InlineKeyboardBut
     row = []
     if page > 0:
         row.append(InlineKeyboardButton(text="◀️", callback_data=OrdersPage(action="page", page=page - 1).pack()))
-    row.append(InlineKeyboardButton(text="🔄 " + reader._("Refresh"),
+    row.append(InlineKeyboardButton(text="🔄 " + reader.gettext("Refresh"),
                                     callback_data=OrdersPage(action="refresh", page=page).pack()))
     if page + 1 < pages:
         row.append(InlineKeyboardButton(text="▶️", callback_data=OrdersPage(action="page", page=page + 1).pack()))
