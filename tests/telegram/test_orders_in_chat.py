@@ -57,28 +57,45 @@ async def test_orders_shows_groups_loose_orders_and_unprotected_positions(world:
     assert "LIVE" in text or "REAL" in text.upper()                                  # the simulator is live mode
 
 
-async def test_protect_from_orders_previews_the_exact_order_and_confirm_places_it_once(world: World) -> None:
-    chat = world.chat()
+WORDS = {
+    "en": {"protect": "Protect BTC", "confirm": "Confirm", "protected": "Protected", "again": "Already done",
+           "around": "current price", "real": "Real orders", "minutes": "5 minutes", "native": "native OCO",
+           "cancel_group": "1 · Cancel group", "cancel_title": "Cancel protection",
+           "unprotected": "will be unprotected", "canceled": "Canceled", "live": "LIVE"},
+    "es": {"protect": "Proteger BTC", "confirm": "Confirmar", "protected": "Protegido", "again": "Ya estaba hecho",
+           "around": "precio actual", "real": "Órdenes reales", "minutes": "5 minutos", "native": "OCO nativa",
+           "cancel_group": "1 · Cancelar grupo", "cancel_title": "Cancelar protección",
+           "unprotected": "quedará sin protección", "canceled": "Cancelado", "live": "REAL"},
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_protect_from_orders_previews_the_exact_order_and_confirm_places_it_once(world: World,
+                                                                                     language: str) -> None:
+    words = WORDS[language]
+    chat = world.chat(language=language)
     listing = await chat.send("/orders")
-    pressed = await chat.press(listing, "Protect BTC")
+    pressed = await chat.press(listing, words["protect"])
     preview = await pressed.new_message()
     assert_valid_html(preview["text"])
     text = plain(preview["text"])
-    for part in ("Protect BTC", f"0.5{NB}BTC", "BTC_USDT", f"97,970.00{NB}USDT", f"104,030.00{NB}USDT",
-                 "current price", "LIVE", "Real orders", "5 minutes", "native OCO"):
+    number = {"en": ("97,970.00", "104,030.00"), "es": ("97.970,00", "104.030,00")}[language]
+    for part in (words["protect"], f"0{'.' if language == 'en' else ','}5{NB}BTC", "BTC_USDT",
+                 f"{number[0]}{NB}USDT", f"{number[1]}{NB}USDT", words["around"], words["live"], words["real"],
+                 words["minutes"], words["native"]):
         assert part in text, part
     assert "paper" not in text.lower()
-    assert any("LIVE" in t for t, _ in buttons(preview))                           # Confirm · LIVE
+    assert any(words["live"] in t for t, _ in buttons(preview))                   # Confirm · LIVE
 
-    confirm = button_data(preview, "Confirm")
+    confirm = button_data(preview, words["confirm"])
     confirmed = await chat.press_data(preview["message_id"], confirm)
     edit = await confirmed.edited()
-    assert "Protected" in plain(edit.params["text"])
+    assert words["protected"] in plain(edit.params["text"])
     groups = await OcoGroupRecord.filter(entry_exchange_order_id__isnull=True)
     assert len(groups) == 1 and groups[0].state == GroupState.ACTIVE
 
     again = await chat.press_data(preview["message_id"], confirm)          # a second press, or another device
-    assert "Already done" in plain((await again.edited()).params["text"])
+    assert words["again"] in plain((await again.edited()).params["text"])
     assert await OcoGroupRecord.filter(entry_exchange_order_id__isnull=True).count() == 1
     open_sells = [o for o in world.exchange.orders.values() if o.side is Side.SELL and o.status.is_open]
     assert len(open_sells) == 4                                      # the first group's 2 legs, and these 2
@@ -96,14 +113,16 @@ async def test_an_expired_confirmation_says_so_and_does_nothing(world: World) ->
     assert await OcoGroupRecord.filter(entry_exchange_order_id__isnull=True).count() == 0
 
 
-async def test_cancel_a_group_from_its_button_after_confirming(world: World) -> None:
-    chat = world.chat()
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_cancel_a_group_from_its_button_after_confirming(world: World, language: str) -> None:
+    words = WORDS[language]
+    chat = world.chat(language=language)
     listing = await chat.send("/orders")
-    preview = await (await chat.press(listing, "1 · Cancel group")).new_message()
+    preview = await (await chat.press(listing, words["cancel_group"])).new_message()
     text = plain(preview["text"])
-    assert "Cancel protection" in text and "will be unprotected" in text and "stop-loss" in text
-    edit = await (await chat.press(preview, "Confirm")).edited()
-    assert "Canceled" in plain(edit.params["text"])
+    assert words["cancel_title"] in text and words["unprotected"] in text and "stop-loss" in text
+    edit = await (await chat.press(preview, words["confirm"])).edited()
+    assert words["canceled"] in plain(edit.params["text"])
     legs = [o for o in world.exchange.orders.values() if o.side is Side.SELL]
     assert legs and all(o.status is OrderStatus.CANCELED for o in legs)
 
