@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from bot.settings import DEFAULT_TELEGRAM_API_URL, Settings
 from bot.telegram.commands import COMMANDS
 from bot.telegram.middlewares.allow_list import AllowListMiddleware
+from bot.telegram.middlewares.commands_end_conversations import CommandsEndConversations
 from bot.telegram.middlewares.language import SUPPORTED, LanguageMiddleware
 from bot.telegram.routers import actions, alerts, analyze, orders, portfolio, signals, start, watchlist
 from bot.telegram.routers import settings as settings_router
@@ -52,6 +53,7 @@ def build_dispatcher(settings: Settings, *, services: dict[str, Any], storage: A
     allow = AllowListMiddleware(settings.TELEGRAM_ALLOWED_USERS)
     dispatcher.message.outer_middleware(allow)
     dispatcher.callback_query.outer_middleware(allow)
+    dispatcher.message.outer_middleware(CommandsEndConversations())
     dispatcher.include_routers(*build_routers(settings))
     return dispatcher
 

@@ -98,3 +98,12 @@ async def test_a_stranger_changes_nothing(market_bot: MarketBot) -> None:
     market_bot.emulator.push_message(STRANGER, "5", language_code="en")
     assert [o.text for o in await stranger.quiet()] == ["Sorry, this is a private bot."]
     assert await User.filter(telegram_id=STRANGER).count() == 0
+
+
+async def test_a_command_while_a_time_zone_is_awaited_ends_the_conversation(market_bot: MarketBot) -> None:
+    chat = market_bot.chat()
+    await chat.press(await chat.send("/settings"), "Time zone")
+    await chat.send("/orders")
+    market_bot.emulator.push_message(ALLOWED, "Europe/Madrid", language_code="en")
+    assert await chat.quiet() == []
+    assert not await User.filter(telegram_id=ALLOWED, timezone="Europe/Madrid").exists()

@@ -235,3 +235,33 @@ async def test_the_edit_conversation_survives_a_restart_on_redis_storage(db: str
         saved = await second.chat().send("250")
         assert saved.text.startswith(f"✅ BTC_USDT: amount a buy set to 250.00{NB}USD")
     assert (await WatchlistEntry.get(symbol="BTC_USDT")).amount_usd == Decimal(250)
+
+
+@pytest.mark.parametrize("command", ["/orders", "/signals", "/nonsense"])
+async def test_a_command_mid_conversation_ends_it_and_runs(market_bot: MarketBot, command: str) -> None:
+    await watch("BTC_USDT", amount_usd=Decimal(100))
+    chat = market_bot.chat()
+    card = await chat.press(await chat.send("/watchlist"), "BTC_USDT")
+    await chat.press(card, "Amount")
+    market_bot.emulator.push_message(ALLOWED, command, language_code="en")
+    answered = await chat.quiet(0.5)
+    assert all("amount" not in o.text.lower() for o in answered)
+    if command != "/nonsense":
+        assert answered, f"{command} was not answered"
+    market_bot.emulator.push_message(ALLOWED, "150", language_code="en")   # no longer an amount
+    assert all("set to" not in o.text for o in await chat.quiet())
+    assert (await WatchlistEntry.get(symbol="BTC_USDT")).amount_usd == Decimal(100)
+
+
+async def test_a_command_mid_add_ends_it_and_can_open_a_new_conversation(market_bot: MarketBot) -> None:
+    await watch("BTC_USDT", amount_usd=Decimal(100))
+    chat = market_bot.chat()
+    listing = await chat.send("/watchlist")
+    await chat.press(listing, "Add a coin")
+    await chat.send("/orders")
+    market_bot.emulator.push_message(ALLOWED, "ETH_USDT", language_code="en")
+    assert await chat.quiet() == []
+    assert not await WatchlistEntry.filter(symbol="ETH_USDT").exists()
+    prompt = await chat.press(await chat.press(listing, "BTC_USDT"), "Amount")   # a new conversation works
+    assert "send the new amount" in prompt.text
+    assert (await chat.send("150")).text.startswith(f"✅ BTC_USDT: amount a buy set to 150.00{NB}USD")
