@@ -276,8 +276,12 @@ class SyncService:
                     delay = 1.0
                     try:
                         if self.protection is not None:
-                            # A protection leg's fill cancels its sibling before anything is stored.
-                            self.protection.cancel_sibling_at_once(update.order)
+                            # A protection leg's fill cancels its sibling before anything is stored,
+                            # and nothing else of this push (database work) competes with that request:
+                            # the reaction would wait for its outcome anyway.
+                            cancel = self.protection.cancel_sibling_at_once(update.order)
+                            if cancel is not None:
+                                await asyncio.wait([cancel])
                         await self.ingest(update.order, watched=True)
                     except asyncio.CancelledError:
                         raise

@@ -16,7 +16,7 @@ from bot.domain.orders import OrderStatus, OrderType, Side
 from bot.exchange.base import OcoRequest, OrderRequest, OtocoRequest, TriggerOrderRequest
 from bot.exchange.codes import CODES
 from bot.exchange.cryptocom import CryptoComExchange
-from bot.exchange.errors import InvalidOrder
+from bot.exchange.errors import InvalidOrder, NativeOcoUnavailable
 from tests.exchange.cryptocom_helpers import TRIGGER_TYPES, adapter, collecting, eventually, funded
 
 D = Decimal
@@ -279,3 +279,14 @@ async def test_states_superseded_while_the_consumer_was_busy_are_skipped(live: C
     finally:
         await updates.aclose()
     assert (newest.order.client_oid, newest.order.status) == ("burst", OrderStatus.FILLED)
+
+
+async def test_a_list_method_the_exchange_lacks_is_not_asked_again_for_a_while(live: CryptoComExchange,
+                                                                             sim: SimulatorHandle) -> None:
+    sim.faults.force_code("private/advanced/create-oco", "40002", times=None)
+    for n in range(3):
+        with pytest.raises(NativeOcoUnavailable):
+            await live.create_oco(OcoRequest(BTC, Side.SELL, D("0.1"), D("103000"), D("97000"), f"no-{n}-tp",
+                                             f"no-{n}-sl"))
+
+    assert len(sim.calls_to("private/advanced/create-oco")) == 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import fields, replace
 from typing import Any, Self
@@ -78,6 +79,7 @@ class CryptoComExchange:
                                       options=self.options.transport())
         self.reads = CryptoComReads(self._transport, self.options, api_key=api_key, api_secret=api_secret,
                                     ws_url=ws_url, session_factory=session_factory)
+        self._missing_methods: dict[str, float] = {}      # method -> when the exchange said it has none
 
     @classmethod
     def from_settings(cls, settings: Any, *, live_trading: bool = False, **overrides: Any) -> Self:
@@ -232,12 +234,18 @@ class CryptoComExchange:
         return placement
 
     async def _create_list(self, method: str, params: dict[str, Any], legs: list[str], what: str) -> Any:
-        """Send a contingent list once; after a lost answer it is found through its legs' client_oids."""
+        """Send a contingent list once; after a lost answer it is found through its legs' client_oids.
+        A method the exchange said it does not offer is not asked again for a while: every protection
+        would otherwise pay one refused request before its two linked legs."""
+        refused_at = self._missing_methods.get(method)
+        if refused_at is not None and time.monotonic() - refused_at < self.options.missing_method_retry_seconds:
+            raise NativeOcoUnavailable(f"the exchange does not offer {what} here", code="40002")
         try:
             return await self._send_idempotent(method, params,
                                                lambda attempts: self._find(lambda: self._find_list(legs), attempts))
         except ExchangeError as exc:
             if exc.code in METHOD_NOT_FOUND_CODES:
+                self._missing_methods[method] = time.monotonic()
                 raise NativeOcoUnavailable(f"the exchange does not offer {what} here", code=exc.code) from None
             raise
 

@@ -24,6 +24,7 @@ class CryptoComOptions:
     lookup_attempts: int = 3               # detail lookups after an ambiguous write
     lookup_delay_seconds: float = 0.3      # between them: the exchange processes writes asynchronously
     instruments_ttl_seconds: float = 3600.0
+    missing_method_retry_seconds: float = 3600.0   # a method answered METHOD_NOT_FOUND is asked again after
     min_notional: Decimal = Decimal(1)     # USD; get-instruments has no minimum (risk parameters do)
 
     def transport(self) -> TransportOptions:

@@ -58,9 +58,10 @@ class ProtectionService:
         """Place a confirmed plan for coins already held as group `group_id`; idempotent."""
         return await self.placer.protect_holding(group_id, plan)
 
-    def cancel_sibling_at_once(self, order: Order) -> None:
-        """An order stream push, before it is stored: a followed leg's fill cancels its sibling now."""
-        self.legs.cancel_sibling_at_once(order)
+    def cancel_sibling_at_once(self, order: Order) -> asyncio.Future[None] | None:
+        """An order stream push, before it is stored: a followed leg's fill cancels its sibling now
+        (the cancel's future, or None when the push is no such fill)."""
+        return self.legs.cancel_sibling_at_once(order)
 
     async def on_leg_change(self, row: OrderRecord, order: Order, previous_filled: Decimal) -> None:
         """A protection leg changed on the exchange: close the group, or shrink the sibling."""

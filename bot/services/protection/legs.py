@@ -50,21 +50,22 @@ class LegReactor:
         self.links = links if links is not None else LinkedLegs()
         self._early_cancels: dict[str, asyncio.Future[None]] = {}     # sibling client_oid -> its cancel
 
-    def cancel_sibling_at_once(self, order: Order) -> None:
+    def cancel_sibling_at_once(self, order: Order) -> asyncio.Future[None] | None:
         """A stream push: when it is the fill of a followed leg, send the sibling's cancel now, before
         the push is stored (no await here). The usual reaction (`on_leg_change`) then takes up that
         cancel's outcome instead of sending another."""
         if order.status is not OrderStatus.FILLED or not order.client_oid:
-            return
+            return None
         sibling = self.links.take_sibling(order.client_oid)
         if sibling is None or sibling.client_oid in self._early_cancels:
-            return
+            return None
         # Eager: the request is on its way before this returns and the push is stored.
         cancel = asyncio.eager_task_factory(asyncio.get_running_loop(),
                                             self.sender.cancel(sibling.symbol, sibling.client_oid))
         # Its outcome is read by `_cancel_sibling`; should that never run, it is not an unread error.
         cancel.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._early_cancels[sibling.client_oid] = cancel
+        return cancel
 
     @property
     def mode(self) -> str:
