@@ -40,6 +40,8 @@ from bot.services.audited_exchange import AuditedExchange
 from bot.services.auto_orders import AutoOrderService
 from bot.services.daily_report import DailyReportService
 from bot.services.events import EventBus
+from bot.services.fenced_exchange import FencedExchange
+from bot.services.leadership import Leadership, RedisLeadership, SoleLeadership, leader_duty
 from bot.services.locks import JobLock, LocalJobLock, RedisJobLock
 from bot.services.oco_health import OcoHealthService
 from bot.services.orders_overview import OrdersOverviewService
@@ -115,12 +117,18 @@ class Application:
     web_app: web.Application
     telegram: Telegram
     closers: list[Closer] = field(default_factory=list)
+    leadership: Leadership = field(default_factory=SoleLeadership)
     web_url: str | None = None
     _runner: web.AppRunner | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _duties: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+    _polling_failed: asyncio.Task[Any] | None = None
+    _ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
-        """Serve the web app, start the exchange's stream, the jobs, Telegram polling and the sandbox chat."""
+        """Serve the web app, then compete for leadership; the leader's duties (the jobs, the exchange's
+        order stream, Telegram polling) start when this replica is elected and stop when it is not.
+        Without Redis the one process is the leader from the start."""
         self._runner = web.AppRunner(self.web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.WEBAPP_HOST, self.settings.WEBAPP_PORT)
@@ -132,23 +140,13 @@ class Application:
         start_exchange = getattr(self.exchange, "start", None)   # the paper exchange's replay clock
         if start_exchange is not None:
             await start_exchange()
-        for name, spec, job in self.jobs():
-            self.scheduler.add(name, spec, job)
-        self._tasks.append(asyncio.create_task(self.services.sync.follow_order_stream(), name="order-stream"))
-        # The 180-day back-fill walks beside the cycles at the history pace (`python -m bot backfill`
-        # walks it in the foreground instead).
-        self._tasks.append(asyncio.create_task(run_backfill_task(self.services.sync, self.lock),
-                                               name="history-backfill"))
         await self.telegram.notifier.start()
-        # A report missed while the bot was down goes out now (when its time passed < 6 h ago), under
-        # the same job lock as the minute ticks.
-        self._tasks.append(asyncio.create_task(self.scheduler.run_now("daily-report", self.telegram.daily_report.run),
-                                               name="daily-report-catch-up"))
         from bot.telegram.setup import register_commands
 
         await register_commands(self.telegram.bot, self.settings)
-        self._tasks.append(asyncio.create_task(self.telegram.dispatcher.start_polling(
-            self.telegram.bot, handle_signals=False, close_bot_session=False), name="telegram-polling"))
+        leadership = asyncio.create_task(self.leadership.run(self._elected, self._deposed), name="leadership")
+        leadership.add_done_callback(self._background_ended)
+        self._tasks.append(leadership)
         sandbox = self.telegram.sandbox
         if sandbox is not None:
             from bot.sandbox.chat import run_terminal_chat
@@ -175,31 +173,97 @@ class Application:
             print(f"Mini App dashboard (open in a browser, valid 24 h): {url}", flush=True)
 
     def jobs(self) -> list[tuple[str, str, Job]]:
+        sync = make_sync_job(self.services.sync, self.lock, ttl_seconds=self.settings.LEADER_LOCK_SECONDS)
         return job_definitions(
-            self.settings, sync=make_sync_job(self.services.sync, self.lock),
+            self.settings, sync=sync,
             market=self.services.signals.update_market, signals=self.services.signals.monitor,
             daily_report=self.telegram.daily_report.run)
 
+    async def _elected(self, token: int) -> None:
+        """Take up the leader's duties; with replicas the first sync runs at once and catches up on
+        what happened while nobody (or a dead leader) watched."""
+        with leader_duty(self.leadership):
+            jobs = self.jobs()
+            for name, spec, job in jobs:
+                self.scheduler.add(name, spec, job)
+            self._duties["order-stream"] = asyncio.create_task(self.services.sync.follow_order_stream(),
+                                                               name="order-stream")
+            # The 180-day back-fill walks beside the cycles at the history pace (`python -m bot backfill`
+            # walks it in the foreground instead).
+            lease = self.settings.LEADER_LOCK_SECONDS
+            self._duties["history-backfill"] = asyncio.create_task(
+                run_backfill_task(self.services.sync, self.lock, ttl_seconds=lease), name="history-backfill")
+            # A report missed while no leader ran goes out now (when its time passed < 6 h ago), under
+            # the same job lock as the minute ticks.
+            self._duties["daily-report-catch-up"] = asyncio.create_task(
+                self.scheduler.run_now("daily-report", self.telegram.daily_report.run), name="daily-report-catch-up")
+            if self.redis is not None:
+                # Taking over from another replica: catch up now, not at the next tick; a dead
+                # leader's job locks outlive it by up to one lease, so wait them out, don't skip.
+                # (One process alone keeps its first sync at the first tick, as always.)
+                catch_up = make_sync_job(self.services.sync, self.lock, ttl_seconds=lease, wait_seconds=lease * 1.5)
+                self._duties["catch-up"] = asyncio.create_task(
+                    self.scheduler.run_now("sync", catch_up, wait_seconds=lease * 1.5), name="catch-up")
+        # Outside the duty: a user's own action is answered whoever leads by then.
+        polling = asyncio.create_task(self.telegram.dispatcher.start_polling(
+            self.telegram.bot, handle_signals=False, close_bot_session=False), name="telegram-polling")
+        polling.add_done_callback(self._polling_ended)
+        self._duties["telegram-polling"] = polling
+
+    async def _deposed(self, token: int) -> None:
+        # At once: whatever the duties would still do is fenced off anyway.
+        await self._stop_duties(grace_seconds=0)
+
+    async def _stop_duties(self, *, grace_seconds: float) -> None:
+        polling = self._duties.pop("telegram-polling", None)
+        if polling is not None and not polling.done():
+            with contextlib.suppress(RuntimeError):
+                await self.telegram.dispatcher.stop_polling()
+        # The stream and the back-fill stop at once (both resume where they were); catch-up runs are
+        # jobs, given the same grace as the scheduled ones.
+        endless = [self._duties.pop(name) for name in ("order-stream", "history-backfill") if name in self._duties]
+        for task in endless:
+            task.cancel()
+        await self.scheduler.stop(grace_seconds=grace_seconds)
+        tasks = list(self._duties.values())
+        self._duties.clear()
+        running = [t for t in tasks if not t.done()]
+        if running and grace_seconds > 0:
+            await asyncio.wait(running, timeout=grace_seconds)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, *endless, return_exceptions=True)
+
+    def _polling_ended(self, task: asyncio.Task[Any]) -> None:
+        if self._duties.get("telegram-polling") is task:      # not stopped by us: it failed or ended
+            self._polling_failed = task
+            self._ended.set()
+
+    def _background_ended(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("leadership loop ended: %s", type(task.exception()).__name__, exc_info=task.exception())
+        self._ended.set()
+
     def polling_failure(self) -> asyncio.Task[Any] | None:
         """Telegram polling, if it ended on its own (the process then stops)."""
-        for task in self._tasks:
-            if task.done() and task.get_name() == "telegram-polling":
-                return task
-        return None
+        return self._polling_failed
 
     async def wait_background(self) -> None:
-        polling = [t for t in self._tasks if t.get_name() == "telegram-polling"]
-        await asyncio.wait(polling)
+        """Until something the process cannot do without ends: Telegram polling on the leader, or
+        the leadership loop."""
+        await self._ended.wait()
 
     async def shutdown(self) -> None:
         log.info("shutting down")
-        with contextlib.suppress(RuntimeError):
-            await self.telegram.dispatcher.stop_polling()
-        await self.scheduler.stop(grace_seconds=SHUTDOWN_GRACE_SECONDS)
+        # The duties first, while the lease is still renewed (a job finishing within the grace period
+        # still commits as the leader's); then the leadership loop, then the lease itself.
+        await self._stop_duties(grace_seconds=SHUTDOWN_GRACE_SECONDS)
         for task in self._tasks:
             if not task.done():
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._stop_duties(grace_seconds=0)           # elected meanwhile: nothing is left running
+        await self.leadership.release()      # the next replica takes over now, not after the lease
         for closer in reversed(self.closers):
             try:
                 await closer()
@@ -240,16 +304,21 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
     closers: list[Closer] = []
     redis: Redis | None = None
     lock: JobLock = LocalJobLock()
+    leadership: Leadership = SoleLeadership()
     if settings.REDIS_URL:
         redis = Redis.from_url(settings.REDIS_URL, decode_responses=True)
         closers.append(redis.aclose)
         lock = RedisJobLock(redis)
-    audited = AuditedExchange(exchange if exchange is not None else build_exchange(settings))
+        leadership = RedisLeadership(redis, ttl_seconds=settings.LEADER_LOCK_SECONDS)
+    # Fenced inside audited: a refused stale write never reaches the exchange nor the audit log.
+    audited = AuditedExchange(FencedExchange(exchange if exchange is not None else build_exchange(settings)))
     closers.append(audited.close)
     events = EventBus()
     services = build_services(settings, audited, events)
-    scheduler = JobScheduler(lock=lock, timezone=settings.TIMEZONE)
+    scheduler = JobScheduler(lock=lock, timezone=settings.TIMEZONE, leadership=leadership,
+                             lock_seconds=settings.LEADER_LOCK_SECONDS)
     health = HealthReport(mode=settings.mode, jobs=lambda: {n: s.as_dict() for n, s in scheduler.status.items()})
+    health.details["leadership"] = leadership.as_dict
     health.probes["database"] = database_probe(settings.DATABASE_URL)
     health.probes["exchange"] = exchange_probe(audited)
     try:
@@ -263,7 +332,7 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
     web_app = build_web_app(health, build_mini_app(settings, services, telegram, health))
     return Application(settings=settings, events=events, lock=lock, redis=redis, exchange=audited,
                        services=services, scheduler=scheduler, health=health, web_app=web_app,
-                       telegram=telegram, closers=closers)
+                       telegram=telegram, closers=closers, leadership=leadership)
 
 
 def build_mini_app(settings: Settings, services: Services, telegram: Telegram, health: HealthReport) -> MiniApp:

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
 
     DATABASE_URL: str = "sqlite://data/bot.sqlite3"
     REDIS_URL: str | None = None
+    # Replicas (with REDIS_URL): the leader's lease and each running job's lock, both renewed every
+    # third of it by their holder; a dead leader is replaced within two of these.
+    LEADER_LOCK_SECONDS: float = Field(default=15, ge=0.5, le=600)
 
     WEBAPP_HOST: str = "127.0.0.1"
     WEBAPP_PORT: int = Field(default=8080, ge=0, le=65535)

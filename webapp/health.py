@@ -18,6 +18,8 @@ class HealthReport:
     mode: str
     probes: dict[str, Probe] = field(default_factory=dict)
     jobs: Callable[[], dict[str, Any]] = lambda: {}
+    # More sections of the report (leadership, the exchange's circuit), each never a secret.
+    details: dict[str, Callable[[], Any]] = field(default_factory=dict)
     timeout_s: float = 3.0
     started_at: float = field(default_factory=time.monotonic)
 
@@ -32,6 +34,7 @@ class HealthReport:
             "uptime_s": round(time.monotonic() - self.started_at, 1),
             "checks": checks,
             "jobs": self.jobs(),
+            **{name: section() for name, section in self.details.items()},
         }
 
     async def _probe(self, probe: Probe) -> dict[str, Any]:

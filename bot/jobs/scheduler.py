@@ -1,7 +1,9 @@
 """Periodic jobs on aiocron, with no overlap and a record of each job's last run.
 
 aiocron neither prevents overlap nor skips missed ticks (it replays them in a burst), so every
-tick goes through a lock that *skips* when the previous run still holds it.
+tick goes through a lock that *skips* when the previous run still holds it. With several replicas
+only the leader runs jobs: a tick elsewhere (a leader that was paused and does not know yet that it
+was replaced) is skipped, and a run that ends after its leadership did is not committed as a run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import aiocron
 
+from bot.services.leadership import Leadership, LeadershipLost, check_fence, leader_duty
 from bot.services.locks import JobLock
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ class JobStatus:
     runs: int = 0
     skipped: int = 0
     failures: int = 0
+    fenced: int = 0                 # runs that finished after this replica's leadership ended
     last_started: datetime | None = None
     last_finished: datetime | None = None
     last_duration_s: float | None = None
@@ -47,6 +51,7 @@ class JobStatus:
     def as_dict(self) -> dict[str, object]:
         return {
             "spec": self.spec, "runs": self.runs, "skipped": self.skipped, "failures": self.failures,
+            "fenced": self.fenced,
             "last_started": self.last_started.isoformat() if self.last_started else None,
             "last_finished": self.last_finished.isoformat() if self.last_finished else None,
             "last_duration_s": None if self.last_duration_s is None else round(self.last_duration_s, 3),
@@ -58,12 +63,16 @@ class JobStatus:
 class JobScheduler:
     lock: JobLock
     timezone: str = "UTC"
+    leadership: Leadership | None = None
+    lock_seconds: float = 15        # renewed while the job runs (RedisJobLock)
     status: dict[str, JobStatus] = field(default_factory=dict)
     _crons: list[aiocron.Cron] = field(default_factory=list)
     _running: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def add(self, name: str, spec: str, job: Callable[[], Awaitable[object]], *, ttl_seconds: float = 600) -> None:
-        self.status[name] = JobStatus(name=name, spec=spec)
+    def add(self, name: str, spec: str, job: Callable[[], Awaitable[object]], *,
+            ttl_seconds: float | None = None) -> None:
+        # Added again on every election: the counts go on.
+        self.status.setdefault(name, JobStatus(name=name, spec=spec)).spec = spec
 
         async def tick() -> None:
             task = asyncio.current_task()
@@ -78,9 +87,17 @@ class JobScheduler:
         # Created inside the running loop (aiocron binds the loop at construction).
         self._crons.append(aiocron.crontab(spec, func=tick, start=True, tz=ZoneInfo(self.timezone)))
 
-    async def run_now(self, name: str, job: Callable[[], Awaitable[object]], *, ttl_seconds: float = 600) -> bool:
+    async def run_now(self, name: str, job: Callable[[], Awaitable[object]], *,
+                      ttl_seconds: float | None = None, wait_seconds: float = 0) -> bool:
+        """Run `job` once, unless another run holds its lock (after waiting up to `wait_seconds` for it:
+        a new leader's catch-up waits out the lock a dead leader left behind)."""
         status = self.status.setdefault(name, JobStatus(name=name, spec="manual"))
-        async with self.lock.hold(f"job:{name}", ttl_seconds) as acquired:
+        if self.leadership is not None and not self.leadership.is_leader:
+            status.skipped += 1
+            log.info("job %s: this replica is not the leader: tick skipped", name)
+            return False
+        async with self.lock.hold(f"job:{name}", ttl_seconds or self.lock_seconds,
+                                  wait_seconds=wait_seconds) as acquired:
             if not acquired:
                 status.skipped += 1
                 log.info("job %s still running: tick skipped", name)
@@ -88,11 +105,18 @@ class JobScheduler:
             status.last_started = datetime.now(UTC)
             started = time.perf_counter()
             try:
-                await job()
+                with leader_duty(self.leadership):
+                    await job()
+                    await check_fence()          # the commit: only a leader's run counts
                 status.last_error = None
                 return True
             except asyncio.CancelledError:
                 raise
+            except LeadershipLost as exc:
+                status.fenced += 1
+                status.last_error = str(exc)[:300]
+                log.warning("job %s fenced off: %s", name, exc)
+                return False
             except Exception as exc:
                 status.failures += 1
                 status.last_error = f"{type(exc).__name__}: {exc}"[:300]

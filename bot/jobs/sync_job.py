@@ -12,9 +12,10 @@ log = logging.getLogger(__name__)
 SYNC_LOCK_NAME = "sync-cycle"
 
 
-async def run_sync_cycle(sync: SyncService, lock: JobLock, *, ttl_seconds: float = 900) -> SyncReport | None:
-    """Run one cycle, or skip (None) when another run still holds the lock."""
-    async with lock.hold(SYNC_LOCK_NAME, ttl_seconds) as acquired:
+async def run_sync_cycle(sync: SyncService, lock: JobLock, *, ttl_seconds: float = 15,
+                         wait_seconds: float = 0) -> SyncReport | None:
+    """Run one cycle, or skip (None) when another run still holds the lock (after `wait_seconds`)."""
+    async with lock.hold(SYNC_LOCK_NAME, ttl_seconds, wait_seconds=wait_seconds) as acquired:
         if not acquired:
             log.info("sync still running elsewhere: cycle skipped")
             return None
@@ -24,8 +25,9 @@ async def run_sync_cycle(sync: SyncService, lock: JobLock, *, ttl_seconds: float
         return report
 
 
-def make_sync_job(sync: SyncService, lock: JobLock, *, ttl_seconds: float = 900) -> Callable[[], Awaitable[object]]:
+def make_sync_job(sync: SyncService, lock: JobLock, *, ttl_seconds: float = 15,
+                  wait_seconds: float = 0) -> Callable[[], Awaitable[object]]:
     async def sync_job() -> object:
-        return await run_sync_cycle(sync, lock, ttl_seconds=ttl_seconds)
+        return await run_sync_cycle(sync, lock, ttl_seconds=ttl_seconds, wait_seconds=wait_seconds)
 
     return sync_job

@@ -51,6 +51,10 @@ Fault = tuple[int, str, int | None]
 FaultPlan = Callable[[str, dict[str, Any]], Fault | None]
 
 
+class PollConflict(Exception):
+    """Another getUpdates took over from this one."""
+
+
 @dataclass
 class BotApiEmulator:
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -61,6 +65,10 @@ class BotApiEmulator:
     fail_next: dict[str, tuple[int, str, int | None]] = field(default_factory=dict)
     fault_plan: FaultPlan | None = None          # asked on every call after fail_next (chaos tests, bench)
     flood_limits: FloodLimits | None = None      # None: no flood control (the default)
+    # As Telegram: a getUpdates arriving while another one waits ends the waiting one with 409
+    # Conflict (two bot processes polling). Off by default; the replica tests turn it on.
+    poll_conflicts: bool = False
+    _poll_generation: int = 0
     _sends: dict[int, list[float]] = field(default_factory=dict)
     _all_sends: list[float] = field(default_factory=list)
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -164,6 +172,11 @@ class BotApiEmulator:
                                      status=404)
         try:
             result = await handler({**params, FILES: files})
+        except PollConflict:
+            call.outcome = "conflict"
+            description = ("Conflict: terminated by other getUpdates request; "
+                           "make sure that only one bot instance is running")
+            return web.json_response({"ok": False, "error_code": 409, "description": description}, status=409)
         except ValueError as exc:
             call.outcome = "error"
             return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"},
@@ -216,13 +229,22 @@ class BotApiEmulator:
     async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
         offset = int(params.get("offset", 0) or 0)
         timeout = float(params.get("timeout", 0) or 0)
+        self._poll_generation += 1
+        generation = self._poll_generation
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if not self.updates and timeout > 0:
             condition = self._condition()
             async with condition:
+                condition.notify_all()          # wakes a poll this one terminates
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(condition.wait_for(lambda: bool(self.updates)), timeout)
+                    await asyncio.wait_for(condition.wait_for(
+                        lambda: bool(self.updates) or self._terminated(generation)), timeout)
+        if self._terminated(generation):
+            raise PollConflict
         return list(self.updates[:100])
+
+    def _terminated(self, generation: int) -> bool:
+        return self.poll_conflicts and generation != self._poll_generation
 
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
         if params.get("drop_pending_updates") == "true":

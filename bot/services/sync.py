@@ -41,6 +41,7 @@ from bot.exchange.errors import OrderNotFound
 from bot.services.backfill import BACKFILL_CURSOR, BackfillProgress, HistoryBackfill
 from bot.services.events import EventBus
 from bot.services.history import DAY_NS, HistoryReader, day_windows, order_time_ns
+from bot.services.leadership import check_fence
 from bot.services.protection import ProtectionService
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ class SyncService:
         for lower, upper in day_windows(start, now):
             read = await self.history.read_window(lower, upper, lambda page: self.ingest_page(page, report=report))
             report.history_calls += read.calls
+        await check_fence()      # a replaced leader does not move the cursor past what its successor reads
         await self.cursors.save(HISTORY_CURSOR, now)
         # Orders we hold as open that the exchange no longer lists: ask for each one's final state
         # (a long-resting order that filled now is outside the recent window, which is by creation time).
