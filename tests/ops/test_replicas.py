@@ -77,11 +77,13 @@ async def test_only_the_leader_polls_telegram_and_runs_jobs(tmp_path: Path) -> N
         assert lead["jobs"]["sync"]["last_started"] is not None
         assert all(job["last_started"] is None for job in follow["jobs"].values())
         assert group.emulator.calls_of("getUpdates", outcome="conflict") == []
-        # Users are answered (by the leader, the only poller).
+        # Users are answered once (by the leader, the only poller); a daily report due goes out once.
         group.emulator.push_message(4242, "/start", language_code="en")
-        await group.emulator.wait_for_call("sendMessage", timeout=15)
+        await group.emulator.wait_for_call("sendMessage", timeout=15, where=lambda c: "Hello" in c.params["text"])
         await asyncio.sleep(1)
-        assert len(group.emulator.calls_of("sendMessage")) == 1
+        texts = [c.params["text"] for c in group.emulator.calls_of("sendMessage")]
+        assert sum("Hello" in t for t in texts) == 1
+        assert sum("Daily report" in t for t in texts) <= 1
 
 
 async def test_a_killed_leader_is_replaced_and_its_successor_catches_up(tmp_path: Path) -> None:
@@ -129,14 +131,14 @@ async def test_a_paused_leader_that_wakes_up_replaced_writes_nothing(tmp_path: P
         buy = await hand_buy(group, "hand-pause-1")
         await wait_until(lambda: mirrored(group, buy, "ACTIVE"), timeout=20, what="the buy mirrored as open")
 
-        # The leader reacts to the fill: before sending protection it looks its legs up on the exchange;
-        # that answer is slow, and the leader is paused while it waits: it wakes up with a placement
-        # half done, long after its lease ended.
-        details_before = len(group.sim.calls_to("private/get-order-detail"))
-        group.sim.faults.latency("private/get-order-detail", 1.0, times=1)
+        # The leader reacts to the fill: before sending protection it reads the free balance; that
+        # answer is slow, and the leader is paused while it waits: it wakes up with a placement half
+        # done, long after its lease ended.
+        balance_reads = len(group.sim.calls_to("private/user-balance"))
+        group.sim.faults.latency("private/user-balance", 1.0, times=1)
         group.sim.set_price("BTC_USDT", D(98500))
-        await wait_until(lambda: len(group.sim.calls_to("private/get-order-detail")) > details_before,
-                         timeout=10, what="the leader asking about the legs", interval=0.005)
+        await wait_until(lambda: len(group.sim.calls_to("private/user-balance")) > balance_reads,
+                         timeout=10, what="the leader reading the balance", interval=0.005)
         leader.pause()
         paused_at = time.time()
 
