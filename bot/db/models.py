@@ -112,7 +112,10 @@ class SignalRecord(Model):
     symbol = fields.CharField(max_length=32, db_index=True)
     decision = fields.CharField(max_length=8)              # BUY | SELL | WAIT
     price = money()
-    reasons: Any = fields.JSONField(default=list)
+    reasons: Any = fields.JSONField(default=list)          # English sentences, for logs and the API
+    # The same reasons as [{"key", "values"}] (bot.domain.reasons), worded in each reader's language;
+    # empty on rows from before it existed (their sentences are shown as stored).
+    explained: Any = fields.JSONField(default=list)
     indicators: Any = fields.JSONField(default=dict)
     candle_time = fields.DatetimeField(null=True)
     decided_at = fields.DatetimeField(db_index=True)
@@ -154,7 +157,8 @@ class AutoOrderDecision(Model):
     symbol = fields.CharField(max_length=32, db_index=True)
     allowed = fields.BooleanField()
     rule = fields.CharField(max_length=40, null=True)
-    detail = fields.TextField(default="")
+    detail = fields.TextField(default="")                  # English
+    args: Any = fields.JSONField(default=dict)            # the rule's template values (bot.domain.reasons)
     price = money(null=True)
     client_oid = fields.CharField(max_length=64, null=True)
     decided_at = fields.DatetimeField(db_index=True)

@@ -7,6 +7,7 @@ locale can format them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from string import Formatter
 
 
 def N_(text: str) -> str:
@@ -69,6 +70,20 @@ class Reason:
     @property
     def values(self) -> dict[str, str]:
         return dict(self.args)
+
+    def stored(self) -> dict[str, object]:
+        """As kept in a JSON column."""
+        return {"key": self.key, "values": self.values}
+
+    @classmethod
+    def from_stored(cls, raw: object) -> Reason | None:
+        """Back from a JSON column; None for anything its template cannot word (a key since removed,
+        a value missing: a row from before the values were kept)."""
+        if not isinstance(raw, dict) or raw.get("key") not in TEMPLATES or not isinstance(raw.get("values"), dict):
+            return None
+        key, values = str(raw["key"]), {str(name): str(value) for name, value in raw["values"].items()}
+        needed = {name for _, name, _, _ in Formatter().parse(TEMPLATES[key]) if name}
+        return cls(key, tuple(values.items())) if needed <= values.keys() else None
 
     @property
     def text(self) -> str:

@@ -1,11 +1,10 @@
-"""Stored English sentences read back as keys and values, so each reader gets them in their own
-language: a signal's reasons (`SignalRecord.reasons`), an automatic order's refusal
-(`AutoOrderDecision.detail`), both worded from `bot.domain.reasons`' templates, and a coin's
-stale-data reason (`IndicatorSnapshot.stale_reason`, worded by the market updater).
+"""A coin's stale-data reason (`IndicatorSnapshot.stale_reason`, an English sentence the market
+updater words) read back as its key and values, so each reader gets it in their own language.
 
 Each template becomes a pattern (its placeholders capture their values), so a sentence is
 recognised exactly when a template produced it; the tests run the producers and fail when one
 produces a sentence no template here matches. Anything unrecognised is shown as stored.
+(Signal reasons and automatic-order refusals are stored as keys + values: bot.domain.reasons.)
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
-from bot.domain.reasons import TEMPLATES, Reason
 from bot.presentation.formatting import number
 
 
@@ -55,7 +53,6 @@ def pattern_of(template: str) -> re.Pattern[str]:
     return re.compile("".join(regex), re.DOTALL)
 
 
-REASON_PATTERNS = {key: pattern_of(template) for key, template in TEMPLATES.items()}
 STALE_PATTERNS = {key: pattern_of(template) for key, template in STALE_TEMPLATES.items()}
 
 
@@ -65,13 +62,6 @@ def _match(text: str, patterns: Mapping[str, re.Pattern[str]]) -> tuple[str, dic
         if found:
             return key, found.groupdict()
     return None
-
-
-def parse_reason(text: str, key: str | None = None) -> Reason | None:
-    """The reason a stored sentence was worded from (only `key`'s template when it is known)."""
-    patterns = {key: REASON_PATTERNS[key]} if key is not None and key in REASON_PATTERNS else REASON_PATTERNS
-    found = _match(text, patterns)
-    return Reason(found[0], tuple(found[1].items())) if found else None
 
 
 def parse_stale(text: str) -> tuple[str, dict[str, str]] | None:

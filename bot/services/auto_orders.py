@@ -142,7 +142,8 @@ class AutoOrderService:
     async def _refuse(self, symbol: str, price: Decimal, refusal: Refusal,
                       explained: tuple[Reason, ...] = ()) -> AutoOrderDecision:
         decision = await self.decisions.record(symbol=symbol, allowed=False, rule=refusal.rule,
-                                               detail=refusal.detail, price=price, decided_at=self.clock())
+                                               detail=refusal.detail, args=refusal.args, price=price,
+                                               decided_at=self.clock())
         await self.events.publish(AutoOrderRefused(symbol=symbol, rule=refusal.rule, detail=refusal.detail,
                                                    args=refusal.args, price=price, explained=explained,
                                                    mode=self.exchange.mode))

@@ -21,6 +21,7 @@ from bot.db.repositories import (
     SignalRepository,
     WatchlistRepository,
 )
+from bot.domain.reasons import Reason
 
 # Actionable decisions first; coins with no decision yet last.
 DECISION_ORDER = {"BUY": 0, "SELL": 1, "WAIT": 2, None: 3}
@@ -37,9 +38,10 @@ class AutoOrderNote:
     """The newest automatic-buy decision of a Trade=YES coin."""
     allowed: bool
     rule: str | None
-    detail: str
+    detail: str                         # English, as stored
     price: Decimal | None
     decided_at: datetime
+    why: Reason | None = None           # the refusal as key + values (None on rows from before they were kept)
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,10 @@ class CoinSignal:
     price: Decimal | None = None
     decided_at: datetime | None = None
     indicators: dict[str, Decimal] = field(default_factory=dict)
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()       # English, as stored
     stale_reason: str | None = None     # the newest market data could not be used (after the decision)
     auto_order: AutoOrderNote | None = None
+    explained: tuple[Reason, ...] = ()  # the reasons as keys + values (empty on rows from before they were kept)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,12 @@ def _decimals(values: dict[str, str]) -> dict[str, Decimal]:
         except InvalidOperation:
             continue
     return out
+
+
+def _explained(signal: SignalRecord) -> tuple[Reason, ...]:
+    """All of a row's reasons as keys + values, or none (then its sentences are shown as stored)."""
+    found = [Reason.from_stored(raw) for raw in signal.explained or ()]
+    return tuple(r for r in found if r is not None) if found and None not in found else ()
 
 
 class SignalBoard:
@@ -126,11 +135,12 @@ class SignalBoard:
                 stale = snapshot.stale_reason or "stale"
         note = None
         if decision is not None and trade:
+            why = Reason.from_stored({"key": decision.rule, "values": decision.args or {}}) if decision.rule else None
             note = AutoOrderNote(bool(decision.allowed), decision.rule, decision.detail or "",
                                  Decimal(str(decision.price)) if decision.price is not None else None,
-                                 _aware(decision.decided_at) or datetime.now(UTC))
+                                 _aware(decision.decided_at) or datetime.now(UTC), why)
         if signal is None:
             return CoinSignal(symbol, trade, alert, None, stale_reason=stale, auto_order=note)
         return CoinSignal(symbol, trade, alert, signal.decision,
                           Decimal(str(signal.price)), decided_at, _decimals(dict(signal.indicators or {})),
-                          tuple(str(r) for r in signal.reasons or ()), stale, note)
+                          tuple(str(r) for r in signal.reasons or ()), stale, note, _explained(signal))

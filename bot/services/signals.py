@@ -108,7 +108,8 @@ class SignalService:
             now = self.clock()
             records.append(NewSignal(symbol=entry.symbol, decision=verdict.decision.value, price=price,
                                      reasons=list(verdict.reasons), indicators=snapshot.values,
-                                     candle_time=snapshot.candle_time, decided_at=now))
+                                     candle_time=snapshot.candle_time, decided_at=now,
+                                     explained=verdict.explained))
             tracked = TrackedRow(_dump_state(verdict.state), verdict.decision.value)
             if tracked != state_row:
                 # Unchanged states are not rewritten: most coins WAIT cycle after cycle.

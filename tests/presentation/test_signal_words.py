@@ -1,5 +1,6 @@
-"""Every sentence the strategy, the data checks and the order rules store is read back as the key
-and values it was worded from: the producers are run here, so a sentence no template matches fails."""
+"""What the strategy and the order rules store is read back as the key and values it was worded
+from, and every stale-data sentence the data checks store is recognised: the producers are run
+here, so a reason no template words (or a sentence no pattern matches) fails."""
 
 from __future__ import annotations
 
@@ -10,24 +11,25 @@ from decimal import Decimal
 import numpy as np
 
 from bot.domain.order_rules import RULES, OrderCandidate, RuleLimits
-from bot.domain.strategy import Decision, StrategyParams, TrackedState, decide
+from bot.domain.reasons import Reason
+from bot.domain.strategy import Decision, StrategyParams, TrackedState, Verdict, decide
 from bot.exchange.base import Candle
-from bot.presentation.signal_words import parse_reason, parse_stale, stale_words
+from bot.presentation.signal_words import parse_stale, stale_words
 from bot.services.indicators import MIN_CANDLES, CandleArrays, compute_indicators, data_problem, indicators_at
 from bot.telegram.setup import build_i18n
 
 D = Decimal
 
 
-def strategy_reasons() -> Iterator[str]:
+def strategy_verdicts() -> Iterator[Verdict]:
     params = StrategyParams()
     states = [TrackedState(), TrackedState(D(100), Decision.BUY), TrackedState(D(100), Decision.SELL)]
     for rsi, price, ema, volume, state in itertools.product(
             (D(20), D(50), D(80)), (D("99.5"), D(100), D("0.000123")), (D(90), D(110)), (D("0.2"), D(2)), states):
         values = {"rsi": rsi, "ema50": ema, "ema200": ema, "volume_ratio": volume}
-        yield from decide(values, price, state, params).reasons
-    yield from decide({}, D(1), TrackedState(), params).reasons
-    yield from decide({"rsi": D(20), "ema50": D(1)}, D(1), TrackedState(), params).reasons
+        yield decide(values, price, state, params)
+    yield decide({}, D(1), TrackedState(), params)
+    yield decide({"rsi": D(20), "ema50": D(1)}, D(1), TrackedState(), params)
 
 
 def candles(count: int, *, gap_at: int | None = None, zero_volume_from: int | None = None) -> list[Candle]:
@@ -72,16 +74,13 @@ def refusals() -> Iterator[tuple[str, str, tuple[tuple[str, str], ...]]]:
                 yield refusal.rule, refusal.detail, refusal.args
 
 
-def test_every_strategy_reason_is_read_back() -> None:
-    produced = set(strategy_reasons())
-    assert len(produced) > 10
-    assert [r for r in produced if parse_reason(r) is None] == []
-
-
-def test_the_strategy_reason_is_read_back_with_its_values() -> None:
-    verdict = decide({"rsi": D("28.53"), "ema50": D(1), "ema200": D("95000.12")}, D(100000), TrackedState(),
-                     StrategyParams())
-    assert tuple(parse_reason(r) for r in verdict.reasons) == verdict.explained
+def test_every_strategy_reason_is_kept_as_its_key_and_values() -> None:
+    verdicts = list(strategy_verdicts())
+    explained = {r for v in verdicts for r in v.explained}
+    assert len(explained) > 10
+    for verdict in verdicts:
+        assert tuple(r.text for r in verdict.explained) == verdict.reasons
+        assert tuple(Reason.from_stored(r.stored()) for r in verdict.explained) == verdict.explained
 
 
 def test_every_stale_reason_is_read_back() -> None:
@@ -95,8 +94,15 @@ def test_every_order_rule_refusal_is_read_back_under_its_rule() -> None:
     assert set(produced) == {"trade_disabled", "max_open_per_symbol", "duplicate_price", "min_price_move",
                              "insufficient_balance"}
     for rule, (detail, args) in produced.items():
-        parsed = parse_reason(detail, rule)
-        assert parsed is not None and (parsed.key, parsed.values) == (rule, dict(args))
+        kept = Reason.from_stored({"key": rule, "values": dict(args)})
+        assert kept is not None and kept.text == detail
+
+
+def test_a_row_from_before_values_were_kept_is_not_worded() -> None:
+    assert Reason.from_stored({"key": "min_price_move", "values": {}}) is None
+    assert Reason.from_stored({"key": "no_such_reason", "values": {}}) is None
+    assert Reason.from_stored("RSI 28.53 < 30") is None
+    assert Reason.from_stored({"key": "indicators_unavailable", "values": {}}) == Reason("indicators_unavailable")
 
 
 def test_stale_reasons_read_in_spanish_with_spanish_numbers() -> None:
@@ -106,5 +112,4 @@ def test_stale_reasons_read_in_spanish_with_spanish_numbers() -> None:
 
 
 def test_unknown_sentences_are_not_guessed() -> None:
-    assert parse_reason("a brand new reason") is None
     assert stale_words("something else", str, "en") == "something else"

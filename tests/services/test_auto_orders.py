@@ -12,6 +12,7 @@ import pytest
 from bot.db.models import AutoOrderDecision, WatchlistEntry
 from bot.domain.events import AutoOrderPlaced, AutoOrderRefused
 from bot.domain.orders import Side
+from bot.domain.reasons import Reason
 from bot.exchange.paper import build_paper_exchange
 from bot.services.auto_orders import AutoOrderService
 from bot.services.events import EventBus
@@ -56,6 +57,8 @@ async def test_a_sequence_that_passes_every_rule_then_each_refusal(paper) -> Non
     assert not same.allowed and same.rule == "duplicate_price"
     near = await service.consider(coin, below[2] * Decimal("0.99"), T0 + timedelta(minutes=11))
     assert not near.allowed and near.rule == "min_price_move" and "needs 3 %" in near.detail
+    kept = Reason.from_stored({"key": near.rule, "values": (await AutoOrderDecision.get(id=near.id)).args})
+    assert kept is not None and kept.text == near.detail
 
 
 async def test_trade_no_and_insufficient_balance_are_refused_and_stored(paper) -> None:

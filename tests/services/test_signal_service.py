@@ -10,6 +10,7 @@ import pytest
 
 from bot.db.models import AutoOrderDecision, IndicatorSnapshot, SignalRecord, StrategyState, WatchlistEntry
 from bot.domain.events import AutoOrderPlaced, SignalChanged
+from bot.domain.reasons import Reason
 from bot.domain.strategy import Decision, StrategyParams
 from bot.exchange.paper import build_paper_exchange
 from bot.services.auto_orders import AutoOrderService
@@ -46,6 +47,9 @@ async def test_bad_coins_are_stale_with_a_reason_and_the_others_get_snapshots(pa
     assert set(verdicts) == {"BTC_USDT"}
     record = await SignalRecord.get(symbol="BTC_USDT")
     assert record.reasons and record.indicators["rsi"] == btc.values["rsi"]
+    # The reasons are kept as keys + values too, so /signals words them in each reader's language.
+    kept = [Reason.from_stored(r) for r in record.explained]
+    assert [r.text for r in kept if r is not None] == record.reasons
 
 
 async def test_alerts_once_per_signal_change_not_every_cycle(paper) -> None:

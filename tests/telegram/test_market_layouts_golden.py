@@ -15,6 +15,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.domain.input_rules import Invalid, NumberField, parse_number
 from bot.domain.market_reading import read_brief, read_wider
+from bot.domain.reasons import Reason
 from bot.services.analysis import Analysis, Level
 from bot.services.signal_board import AutoOrderNote, CoinSignal, SignalBoardPage, SignalFilter
 from bot.services.user_settings import UserSettings
@@ -55,11 +56,17 @@ SIGNALS = SignalBoardPage(SignalFilter.ALL, [
                 "volume_ratio": D("1.2")},
                ("RSI 28.53 < 30", "price above EMA200 (95000.12)"),
                auto_order=AutoOrderNote(False, "min_price_move",
-                                        "price moved 1.2 % after the last order at 96000 (needs 3 %)", D(97000), AT)),
+                                        "price moved 1.2 % after the last order at 96000 (needs 3 %)", D(97000), AT,
+                                        Reason.of("min_price_move", move="1.2", last="96000", needed="3")),
+               explained=(Reason.of("rsi_below", rsi="28.53", limit="30"),
+                          Reason.of("price_above_ema200", ema="95000.12"))),
     CoinSignal("SOL_USDT", True, False, "SELL", D("150.25"), AT, {"rsi": D("75.2")}, ("RSI 75.2 > 70",),
-               auto_order=AutoOrderNote(True, None, "buy 0.5 at 140", D(140), AT)),
-    CoinSignal("DOGE_USDT", False, True, "WAIT", D("0.081234"), AT, {"rsi": D(50), "ema50": D("0.0812345")},
-               ("RSI 50 between 30 and 70", "price below EMA50 (0.081235)", "<b>unknown</b> & new")),
+               auto_order=AutoOrderNote(True, None, "buy 0.5 at 140", D(140), AT),
+               explained=(Reason.of("rsi_above", rsi="75.2", limit="70"),)),
+    # A row from before reasons were kept as keys (and a refusal without its values): shown as stored.
+    CoinSignal("DOGE_USDT", True, True, "WAIT", D("0.081234"), AT, {"rsi": D(50), "ema50": D("0.0812345")},
+               ("RSI 50 between 30 and 70", "price below EMA50 (0.081235)", "<b>unknown</b> & new"),
+               auto_order=AutoOrderNote(False, "trade_disabled", "Trade is NO for <DOGE>", None, AT)),
     CoinSignal("XRP_USDT", False, False, None, stale_reason="too little history: 100 candles, needs 214"),
 ], page=1, pages=3, counts={SignalFilter.ALL: 14, SignalFilter.BUY: 3, SignalFilter.TRADE: 2})
 SETTINGS = UserSettings(4242, "es", ZONE, "07:30", D("2.5"), D(3), timezone_chosen=True, daily_alert_time_chosen=True,

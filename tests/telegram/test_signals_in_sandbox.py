@@ -8,12 +8,23 @@ from decimal import Decimal
 import pytest
 
 from bot.db.models import AutoOrderDecision, IndicatorSnapshot, SignalRecord, WatchlistEntry
+from bot.domain.reasons import Reason
 from tests.telegram.market_harness import ALLOWED, STRANGER, MarketBot, market_bot
 
 __all__ = ["market_bot"]
 D = Decimal
 NB = "\u00a0"
 AT = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
+
+
+def stored(*reasons: Reason) -> dict[str, object]:
+    """A signal row's reasons as the signal service stores them: English sentences and keys + values."""
+    return {"reasons": [r.text for r in reasons], "explained": [r.stored() for r in reasons]}
+
+
+def refusal(rule: str, **values: object) -> dict[str, object]:
+    reason = Reason.of(rule, **values)
+    return {"rule": rule, "detail": reason.text, "args": reason.values}
 
 
 async def seed() -> None:
@@ -26,16 +37,16 @@ async def seed() -> None:
                   "volume_ratio": "1.2", "close": "97000"}
     await SignalRecord.create(symbol="BTC_USDT", decision="WAIT", price=D(99000), reasons=["RSI 45 between 30 and 70"],
                               indicators=indicators, decided_at=datetime(2026, 12, 5, 7, 0, tzinfo=UTC))
-    await SignalRecord.create(symbol="BTC_USDT", decision="BUY", price=D(97000),
-                              reasons=["RSI 28.53 < 30", "price above EMA200 (95000.12)"], indicators=indicators,
-                              decided_at=AT)
-    await SignalRecord.create(symbol="ETH_USDT", decision="WAIT", price=D("3500.5"),
-                              reasons=["RSI 50.1 between 30 and 70", "price below EMA50 (3600)"],
-                              indicators={"rsi": "50.1"}, decided_at=AT)
-    await SignalRecord.create(symbol="SOL_USDT", decision="BUY", price=D("150.25"), reasons=["RSI 25 < 30"],
-                              indicators={"rsi": "25"}, decided_at=AT)
-    await AutoOrderDecision.create(mode="paper", symbol="SOL_USDT", allowed=False, rule="max_open_per_symbol",
-                                   detail="3 open buy orders on SOL_USDT (limit 3)", price=D("150.25"), decided_at=AT)
+    await SignalRecord.create(symbol="BTC_USDT", decision="BUY", price=D(97000), indicators=indicators, decided_at=AT,
+                              **stored(Reason.of("rsi_below", rsi="28.53", limit=30),
+                                       Reason.of("price_above_ema200", ema="95000.12")))
+    await SignalRecord.create(symbol="ETH_USDT", decision="WAIT", price=D("3500.5"), indicators={"rsi": "50.1"},
+                              decided_at=AT, **stored(Reason.of("rsi_between", rsi="50.1", low=30, high=70),
+                                                      Reason.of("price_below_ema50", ema=3600)))
+    await SignalRecord.create(symbol="SOL_USDT", decision="BUY", price=D("150.25"), indicators={"rsi": "25"},
+                              decided_at=AT, **stored(Reason.of("rsi_below", rsi=25, limit=30)))
+    await AutoOrderDecision.create(mode="paper", symbol="SOL_USDT", allowed=False, price=D("150.25"), decided_at=AT,
+                                   **refusal("max_open_per_symbol", count=3, symbol="SOL_USDT", limit=3))
     await AutoOrderDecision.create(mode="live", symbol="SOL_USDT", allowed=True, price=D(1), decided_at=AT)
     await IndicatorSnapshot.create(symbol="XRP_USDT", timeframe="1h", values={}, stale=True,
                                    stale_reason="too little history: 100 candles, needs 214", computed_at=AT)
@@ -80,8 +91,9 @@ async def test_filters_and_refresh_edit_the_message_in_place(market_bot: MarketB
     assert "BTC_USDT" in buys.text and "SOL_USDT" in buys.text and "ETH_USDT" not in buys.text
     traded = await chat.press(buys, "Trade=YES")
     assert "SOL_USDT" in traded.text and "BTC_USDT" not in traded.text
-    await SignalRecord.create(symbol="SOL_USDT", decision="SELL", price=D(160), reasons=["RSI 75 > 70"],
-                              indicators={}, decided_at=datetime(2026, 12, 5, 9, 0, tzinfo=UTC))
+    await SignalRecord.create(symbol="SOL_USDT", decision="SELL", price=D(160), indicators={},
+                              decided_at=datetime(2026, 12, 5, 9, 0, tzinfo=UTC),
+                              **stored(Reason.of("rsi_above", rsi=75, limit=70)))
     refreshed = await chat.press(traded, "Refresh")
     assert refreshed.kind == "edit" and "🔴 <b>SOL_USDT</b> 🤖 · SELL (exit)" in refreshed.text
     assert "RSI 75 &gt; 70" in refreshed.text
@@ -95,24 +107,36 @@ async def test_empty_filters_say_so(market_bot: MarketBot) -> None:
 
 
 async def test_300_coins_are_paged_under_telegrams_limit(market_bot: MarketBot) -> None:
-    long_reasons = ["RSI 28.53 < 30", "price above EMA200 (95000.12)",
-                    "volume 0.25× its 20-candle average < 0.5×",
-                    "only 1.5 % away from the last BUY at 97000 (needs 3 %)"]
+    long_reasons = stored(Reason.of("rsi_below", rsi="28.53", limit=30),
+                          Reason.of("price_above_ema200", ema="95000.12"),
+                          Reason.of("low_volume", ratio="0.25", minimum="0.5"),
+                          Reason.of("too_close_to_last_buy", move="1.5", reference=97000, needed=3))
     for i in range(300):
         symbol = f"C{i:03d}_USDT"
         await WatchlistEntry.create(symbol=symbol, trade_enabled=True)
-        await SignalRecord.create(symbol=symbol, decision="BUY", price=D("123456.123456"), reasons=long_reasons,
+        await SignalRecord.create(symbol=symbol, decision="BUY", price=D("123456.123456"),
                                   indicators={"rsi": "28.5", "ema50": "123456.5", "ema200": "123456.5",
-                                              "macd_hist": "-1234.5", "volume_ratio": "0.25"}, decided_at=AT)
-        await AutoOrderDecision.create(mode="paper", symbol=symbol, allowed=False, rule="min_price_move",
-                                       detail="price moved 1.5 % after the last order at 123456.123456 "
-                                              "(needs 3 %)", price=D(1), decided_at=AT)
+                                              "macd_hist": "-1234.5", "volume_ratio": "0.25"}, decided_at=AT,
+                                  **long_reasons)
+        await AutoOrderDecision.create(mode="paper", symbol=symbol, allowed=False, price=D(1), decided_at=AT,
+                                       **refusal("min_price_move", move="1.5", last="123456.123456", needed=3))
     chat = market_bot.chat(language="es")
     shown = await chat.send("/signals")
     assert len(shown.text) < 4096 and "1/50" in [t for t, _ in shown.buttons]
     assert "solo un movimiento" in shown.text or "tras la última COMPRA a 97.000" in shown.text
     last = await chat.press_data(shown, "sg:all:49")
     assert "C299_USDT" in last.text and len(last.text) < 4096
+
+
+async def test_rows_from_before_reasons_had_keys_are_shown_as_stored(market_bot: MarketBot) -> None:
+    await WatchlistEntry.create(symbol="BTC_USDT", trade_enabled=True)
+    await SignalRecord.create(symbol="BTC_USDT", decision="BUY", price=D(97000), indicators={}, decided_at=AT,
+                              reasons=["RSI 28.53 < 30", "price above EMA200 (95000.12)"])
+    await AutoOrderDecision.create(mode="paper", symbol="BTC_USDT", allowed=False, rule="max_open_per_symbol",
+                                   detail="3 open buy orders on BTC_USDT (limit 3)", price=D(1), decided_at=AT)
+    text = (await market_bot.chat(language="es").send("/signals")).text
+    assert "RSI 28.53 &lt; 30; price above EMA200 (95000.12)" in text
+    assert "compra automática bloqueada: 3 open buy orders on BTC_USDT (limit 3)" in text
 
 
 async def test_coin_names_and_reasons_are_escaped(market_bot: MarketBot) -> None:

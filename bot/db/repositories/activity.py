@@ -34,9 +34,10 @@ class AutoOrderDecisionRepository:
         return {r.symbol: r for r in await newest_per_symbol(AutoOrderDecision, symbols, mode=self.mode)}
 
     async def record(self, *, symbol: str, allowed: bool, price: Decimal | None, decided_at: datetime,
-                     rule: str | None = None, detail: str = "", client_oid: str | None = None) -> AutoOrderDecision:
+                     rule: str | None = None, detail: str = "", args: Iterable[tuple[str, str]] = (),
+                     client_oid: str | None = None) -> AutoOrderDecision:
         row: AutoOrderDecision = await AutoOrderDecision.create(
-            mode=self.mode, symbol=symbol, allowed=allowed, rule=rule, detail=detail, price=price,
+            mode=self.mode, symbol=symbol, allowed=allowed, rule=rule, detail=detail, args=dict(args), price=price,
             client_oid=client_oid, decided_at=decided_at)
         return row
 

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from bot.db.models import IndicatorSnapshot, SignalRecord, StrategyState
 from bot.db.repositories.newest import newest_ids, newest_per_symbol
 from bot.db.repositories.pagination import Ordering, Page, keyset_page
+from bot.domain.reasons import Reason
 
 SIGNALS = Ordering("signals", "decided_at")
 
@@ -41,6 +42,7 @@ class NewSignal:
     indicators: dict[str, str]
     candle_time: datetime | None
     decided_at: datetime
+    explained: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ class SignalRepository:
         async with in_transaction():
             await SignalRecord.bulk_create(
                 [SignalRecord(symbol=s.symbol, decision=s.decision, price=s.price, reasons=s.reasons,
-                              indicators=s.indicators, candle_time=s.candle_time, decided_at=s.decided_at)
+                              explained=[r.stored() for r in s.explained], indicators=s.indicators,
+                              candle_time=s.candle_time, decided_at=s.decided_at)
                  for s in signals], batch_size=500)
             if not states:
                 return

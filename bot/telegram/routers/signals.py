@@ -12,14 +12,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.reasons import Reason
 from bot.presentation.formatting import price, split_symbol, when
 from bot.presentation.market_words import indicator_number
-from bot.presentation.signal_words import parse_reason, stale_words
+from bot.presentation.signal_words import stale_words
 from bot.services.signal_board import CoinSignal, SignalBoard, SignalBoardPage, SignalFilter
 from bot.services.user_settings import UserSettingsService
 from bot.telegram.callbacks import AnalyzeCallback
 from bot.telegram.screens import Screen, button, current_locale, esc, pager_row, reply, show
-from bot.telegram.wording import Reader, reason
+from bot.telegram.wording import Reader, reason_of
 
 PAGE_SIZE = 6
 LIMIT = 4096
@@ -49,11 +50,10 @@ def _clip(text: str, limit: int = DETAIL_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def reason_html(stored: str, reader: Reader, key: str | None = None) -> str:
-    """A stored English reason in the reader's words and digits, escaped (as stored when no
-    template produced it)."""
-    parsed = parse_reason(stored, key)
-    return reason(parsed.key, parsed.args, stored, reader) if parsed is not None else esc(stored)
+def reason_html(why: Reason, reader: Reader) -> str:
+    """A stored reason's key + values in the reader's words and digits, escaped; a free-form value
+    (an exchange's refusal) clipped."""
+    return reason_of(Reason(why.key, tuple((name, _clip(value)) for name, value in why.args)), reader)
 
 
 def _coin_lines(coin: CoinSignal, locale: str, timezone: str, *, compact: bool = False) -> list[str]:
@@ -67,8 +67,10 @@ def _coin_lines(coin: CoinSignal, locale: str, timezone: str, *, compact: bool =
     if coin.decided_at is not None:
         head += f" · {esc(when(coin.decided_at, locale, timezone))}"
     lines = [head]
-    if coin.reasons:
-        lines.append("    " + "; ".join(reason_html(r, reader) for r in coin.reasons))
+    if coin.explained:
+        lines.append("    " + "; ".join(reason_html(r, reader) for r in coin.explained))
+    elif coin.reasons:      # a row from before reasons were kept as keys: its English words, as stored
+        lines.append("    " + "; ".join(esc(r) for r in coin.reasons))
     values = [f"{label} {indicator_number(coin.indicators[key], locale)}" + ("×" if key == "volume_ratio" else "")
               for key, label in SHOWN_INDICATORS if key in coin.indicators]
     if values and not compact:
@@ -82,8 +84,8 @@ def _coin_lines(coin: CoinSignal, locale: str, timezone: str, *, compact: bool =
             placed = price(note.price, split_symbol(coin.symbol)[1], locale) if note.price is not None else "—"
             text = esc(_("automatic buy placed at {price} ({when})")).format(price=esc(placed), when=moment)
         else:
-            text = esc(_("automatic buy blocked: {rule} ({when})")).format(
-                rule=reason_html(_clip(note.detail, 400), reader, note.rule), when=moment)
+            rule = reason_html(note.why, reader) if note.why is not None else esc(_clip(note.detail, 400))
+            text = esc(_("automatic buy blocked: {rule} ({when})")).format(rule=rule, when=moment)
         lines.append("    🤖 " + text)
     return lines
 
