@@ -16,12 +16,15 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
+from aiogram.fsm.storage.memory import MemoryStorage
+
 from bot.compose import Application, build_application
 from bot.domain.orders import OrderType, Side
 from bot.exchange.base import OrderRequest
 from bot.sandbox import BotApiEmulator
 from bot.sandbox.emulator import RecordedCall
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
+from bot.telegram.setup import build_bot, build_dispatcher, register_commands
 from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
 
 D = Decimal
@@ -210,3 +213,24 @@ async def account_with_everything(world: World) -> None:
     world.exchange.set_price("BTC_USDT", D(101000))
     await world.sync()
     await world.sync()
+
+
+@contextlib.asynccontextmanager
+async def polling_dispatcher(aiohttp_server: Any, settings: Settings, services: dict[str, Any], *,
+                             commands: bool = False) -> AsyncIterator[BotApiEmulator]:
+    """Only the dispatcher (with the given services) polling a fresh Bot API emulator, for the
+    views that need no exchange; stopped, and its session closed, on the way out."""
+    emulator = BotApiEmulator()
+    server = await aiohttp_server(emulator.make_app())
+    bot = build_bot(settings, api_url=str(server.make_url("")))
+    dispatcher = build_dispatcher(settings, services=services, storage=MemoryStorage())
+    if commands:
+        await register_commands(bot, settings)
+    polling = asyncio.create_task(dispatcher.start_polling(bot, polling_timeout=1, handle_signals=False))
+    await emulator.wait_for_call("getUpdates")
+    try:
+        yield emulator
+    finally:
+        await dispatcher.stop_polling()
+        await asyncio.wait_for(polling, 10)
+        await bot.session.close()

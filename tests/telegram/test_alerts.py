@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
 
 from bot.db.models import SignalRecord, User, WatchlistEntry
@@ -20,8 +19,9 @@ from bot.sandbox import BotApiEmulator
 from bot.services.alerts import AlertsService, AlertsView, CoinAlert, LastSignal
 from bot.settings import load_settings
 from bot.telegram.routers.alerts import AlertsCallback, render_alerts
-from bot.telegram.setup import LOCALES, build_bot, build_dispatcher
+from bot.telegram.setup import LOCALES
 from bot.telegram.wording import Reader
+from tests.telegram.harness import polling_dispatcher
 
 pytestmark = pytest.mark.storage     # the outbox, users and watchlist queries run on PostgreSQL too
 ALLOWED, STRANGER = 111, 999
@@ -39,18 +39,8 @@ async def running_bot(db: str, aiohttp_server: Any, monkeypatch: pytest.MonkeyPa
     moment = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
     await SignalRecord.create(symbol="BTC_USDT", decision="BUY", price=D(95000), decided_at=moment)
     await SignalRecord.create(symbol="BTC_USDT", decision="WAIT", price=D(96000), decided_at=moment)
-    emulator = BotApiEmulator()
-    server = await aiohttp_server(emulator.make_app())
-    bot = build_bot(settings, api_url=str(server.make_url("")))
-    dispatcher = build_dispatcher(settings, services={"alerts": AlertsService(page_size=3)}, storage=MemoryStorage())
-    polling = asyncio.create_task(dispatcher.start_polling(bot, polling_timeout=1, handle_signals=False))
-    await emulator.wait_for_call("getUpdates")
-    try:
+    async with polling_dispatcher(aiohttp_server, settings, {"alerts": AlertsService(page_size=3)}) as emulator:
         yield emulator
-    finally:
-        await dispatcher.stop_polling()
-        await asyncio.wait_for(polling, 10)
-        await bot.session.close()
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:

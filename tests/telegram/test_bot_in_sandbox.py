@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.sandbox import BotApiEmulator
 from bot.settings import load_settings
 from bot.telegram.middlewares.language import pick_language
-from bot.telegram.setup import build_bot, build_dispatcher, register_commands
+from tests.telegram.harness import polling_dispatcher
 
 ALLOWED, STRANGER = 111, 999
 
@@ -23,19 +22,8 @@ async def running_bot(db: str, aiohttp_server, monkeypatch) -> AsyncIterator[Bot
     monkeypatch.setenv("TELEGRAM_ALLOWED_USERS", str(ALLOWED))
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
     settings = load_settings()
-    emulator = BotApiEmulator()
-    server = await aiohttp_server(emulator.make_app())
-    bot = build_bot(settings, api_url=str(server.make_url("")))
-    dispatcher = build_dispatcher(settings, services={}, storage=MemoryStorage())
-    await register_commands(bot, settings)
-    polling = asyncio.create_task(dispatcher.start_polling(bot, polling_timeout=1, handle_signals=False))
-    await emulator.wait_for_call("getUpdates")
-    try:
+    async with polling_dispatcher(aiohttp_server, settings, {}, commands=True) as emulator:
         yield emulator
-    finally:
-        await dispatcher.stop_polling()
-        await asyncio.wait_for(polling, 10)
-        await bot.session.close()
 
 
 def text_of(call: Any) -> str:
