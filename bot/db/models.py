@@ -58,9 +58,10 @@ class OrderRecord(TimestampMixin, Model):
     class Meta:
         table = "orders"
         unique_together = (("mode", "account", "exchange_order_id"), ("mode", "account", "client_oid"))
-        # The last index serves the history lists: keyset pages by creation time, then id.
+        # The time index serves the history lists (keyset pages by creation time, then id); the group
+        # index finds a group's legs without reading every stored order.
         indexes = (("mode", "account", "status"), ("mode", "account", "symbol", "status"),
-                   ("mode", "account", "create_time_ns", "id"))
+                   ("mode", "account", "create_time_ns", "id"), ("oco_group_id",))
 
 
 class OcoGroupRecord(TimestampMixin, Model):

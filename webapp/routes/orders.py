@@ -32,23 +32,22 @@ CSV_KEYS = ["created_at", "symbol", "side", "type", "status", "quantity", "fille
 
 
 def order_time(created_at: datetime | None, create_time_ns: int) -> datetime | None:
-    if created_at is not None:
-        return created_at
+    """When the exchange created the order: its nanosecond time (what lists sort by), else the date."""
     if create_time_ns:
         return datetime.fromtimestamp(create_time_ns / 1e9, UTC)
-    return None
+    return created_at
 
 
 def order_json(row: OrderRecord | dict[str, Any]) -> dict[str, Any]:
     """An order for the API, from a stored record or from its plain column values (`ORDER_COLUMNS`)."""
-    v = row if isinstance(row, dict) else {c: getattr(row, c, None) for c in ORDER_COLUMNS}
+    v = row if isinstance(row, dict) else {c: getattr(row, c, None) for c in (*ORDER_COLUMNS, "exchange_created_at")}
     group = v["oco_group_id"]
     return {"order_id": v["exchange_order_id"], "client_oid": v["client_oid"], "symbol": v["symbol"],
             "side": v["side"], "type": v["order_type"], "status": v["status"], "role": v["role"],
             "source": v["source"], "quantity": v["quantity"], "filled_quantity": v["filled_quantity"],
             "price": v["price"], "trigger_price": v["trigger_price"], "avg_price": v["avg_price"],
             "value": v["cumulative_value"], "fee": v["fee"], "fee_currency": v["fee_currency"],
-            "created_at": order_time(v["exchange_created_at"], v["create_time_ns"] or 0),
+            "created_at": order_time(v.get("exchange_created_at"), v["create_time_ns"] or 0),
             "group_id": None if group is None else str(group)}
 
 
@@ -149,15 +148,26 @@ async def get_executed(request: web.Request) -> web.Response:
     return json_ok({"items": [order_json(row) for row in rows], "next_cursor": next_cursor})
 
 
+CSV_SOURCE = {"symbol": "symbol", "side": "side", "type": "order_type", "status": "status", "quantity": "quantity",
+              "filled_quantity": "filled_quantity", "price": "price", "trigger_price": "trigger_price",
+              "avg_price": "avg_price", "value": "cumulative_value", "fee": "fee", "fee_currency": "fee_currency",
+              "role": "role", "source": "source", "order_id": "exchange_order_id", "client_oid": "client_oid",
+              "group_id": "oco_group_id"}
+
+
 def csv_row(row: dict[str, Any]) -> list[str]:
-    data = order_json(row)
-    moment = data["created_at"]
-    data["created_at"] = moment.isoformat() if moment is not None else ""
-    return ["" if data[c] is None else plain(data[c]) for c in CSV_KEYS]
+    moment = order_time(None, row["create_time_ns"] or 0)
+    return [moment.isoformat() if moment is not None else ""] + [plain(row[CSV_SOURCE[key]]) for key in CSV_KEYS[1:]]
 
 
 def plain(value: Any) -> str:
-    return format(value.normalize(), "f") if isinstance(value, Decimal) and value.is_finite() else str(value)
+    """A stored decimal without the column's trailing zeros (DECIMAL(38, 16)); text as it is."""
+    if value is None:
+        return ""
+    text = str(value)
+    if isinstance(value, Decimal) and "." in text and "E" not in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 async def get_executed_csv(request: web.Request) -> web.StreamResponse:

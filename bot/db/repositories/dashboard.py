@@ -39,7 +39,7 @@ ACTIVE_GROUP_STATES = ["placing", "active", "both_filled"]
 MAX_LIMIT = 500
 ORDER_COLUMNS = ("id", "exchange_order_id", "client_oid", "symbol", "side", "order_type", "status", "role", "source",
                  "quantity", "price", "trigger_price", "filled_quantity", "avg_price", "cumulative_value", "fee",
-                 "fee_currency", "exchange_created_at", "create_time_ns", "oco_group_id")
+                 "fee_currency", "create_time_ns", "oco_group_id")   # the time from create_time_ns: no date parsing
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -102,9 +102,11 @@ class DashboardRepository:
     # Orders --------------------------------------------------------------------------------
 
     async def open_orders(self) -> list[OrderRecord]:
-        """Every open order, newest first: the whole set (open orders are few; none is left out)."""
-        rows: list[OrderRecord] = await self._orders().filter(status__in=OPEN_STATUSES).order_by(
-            "-create_time_ns", "-id")
+        """Every open order, newest first: the whole set (open orders are few; none is left out). Sorted
+        here: an ORDER BY on the time would lead SQLite down the history's time index, past every
+        order ever stored, instead of the status index to the few open ones."""
+        rows: list[OrderRecord] = await self._orders().filter(status__in=OPEN_STATUSES)
+        rows.sort(key=lambda row: (row.create_time_ns, row.id), reverse=True)
         return rows
 
     async def count_open_orders(self) -> int:

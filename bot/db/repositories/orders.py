@@ -280,18 +280,24 @@ class OrderRepository:
 
     async def open_book(self) -> list[BookOrder]:
         """Every open order, oldest first."""
-        rows = await self._orders().filter(status__in=OPEN_STATUSES).order_by("create_time_ns", "id").values_list(
-            *_BOOK_COLUMNS)
-        return [_book_order(row) for row in rows]
+        # Sorted here, not by an ORDER BY on the time: that leads SQLite down the history's time index
+        # (mode, account, create_time_ns, id), past every order ever stored, instead of the status index
+        # to the few open ones (bench/dashboard.py: 70 ms against 0.1 ms at 100,000 stored orders).
+        rows = await self._orders().filter(status__in=OPEN_STATUSES).values_list(*_BOOK_COLUMNS, "id")
+        rows.sort(key=lambda row: (row[_BOOK_COLUMNS.index("create_time_ns")], row[-1]))
+        return [_book_order(row[:-1]) for row in rows]
 
     async def ended_legs(self, group_states: Iterable[str], group_ids: Iterable[str] = ()) -> list[BookOrder]:
         """The legs that ended (filled, canceled...) of the groups in these states, and of these groups:
         what tells a group's story."""
-        rows = await self._orders().filter(oco_group__state__in=list(group_states),
-                                           status__in=FINAL_STATUS_VALUES).values_list(*_BOOK_COLUMNS)
-        ids = list(group_ids)
+        # The groups first (few), then their legs through the oco_group_id index: a join on the
+        # group's state would read every stored order.
+        in_states = await OcoGroupRecord.filter(mode=self.mode, account=self.account,
+                                                state__in=list(group_states)).values_list("id", flat=True)
+        ids = sorted({str(i) for i in in_states} | {str(i) for i in group_ids})
+        rows = []
         if ids:
-            rows += await self._orders().filter(oco_group_id__in=ids, status__in=FINAL_STATUS_VALUES).values_list(
+            rows = await self._orders().filter(oco_group_id__in=ids, status__in=FINAL_STATUS_VALUES).values_list(
                 *_BOOK_COLUMNS)
         return list({row[0]: _book_order(row) for row in rows}.values())
 
