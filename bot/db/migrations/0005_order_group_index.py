@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_order_time_index')]
+    dependencies = [('models', '0004_reason_keys')]
 
     initial = False
 
