@@ -33,7 +33,7 @@ def settle_heap() -> None:
 
 
 async def run_forever(settings: Settings) -> int:
-    configure_logging(settings.LOG_LEVEL, settings.secret_values())
+    configure_logging(settings.LOG_LEVEL, settings.secret_values(), settings.LOG_FORMAT)
     log.info("starting in %s mode", settings.mode.upper())
     try:
         await init_db(settings.DATABASE_URL)

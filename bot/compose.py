@@ -43,6 +43,8 @@ from bot.services.events import EventBus
 from bot.services.fenced_exchange import FencedExchange
 from bot.services.leadership import Leadership, RedisLeadership, SoleLeadership, leader_duty
 from bot.services.locks import JobLock, LocalJobLock, RedisJobLock
+from bot.services.metered_exchange import MeteredExchange
+from bot.services.metrics import Metrics
 from bot.services.oco_health import OcoHealthService
 from bot.services.orders_overview import OrdersOverviewService
 from bot.services.portfolio import PortfolioService
@@ -60,6 +62,7 @@ from bot.telegram.notifier import Notifier
 from webapp.app import build_web_app
 from webapp.context import MINIAPP_KEY, MiniApp, MiniAppConfig
 from webapp.health import HealthReport, Probe
+from webapp.metrics import add_metrics_route
 
 log = logging.getLogger(__name__)
 # How long a job still running at shutdown may take to finish before it is cancelled: a sync cycle
@@ -118,6 +121,7 @@ class Application:
     telegram: Telegram
     closers: list[Closer] = field(default_factory=list)
     leadership: Leadership = field(default_factory=SoleLeadership)
+    metrics: Metrics = field(default_factory=Metrics)
     web_url: str | None = None
     _runner: web.AppRunner | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -244,6 +248,10 @@ class Application:
             log.error("leadership loop ended: %s", type(task.exception()).__name__, exc_info=task.exception())
         self._ended.set()
 
+    def following_order_stream(self) -> bool:
+        stream = self._duties.get("order-stream")
+        return stream is not None and not stream.done()
+
     def polling_failure(self) -> asyncio.Task[Any] | None:
         """Telegram polling, if it ended on its own (the process then stops)."""
         return self._polling_failed
@@ -310,13 +318,16 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
         closers.append(redis.aclose)
         lock = RedisJobLock(redis)
         leadership = RedisLeadership(redis, ttl_seconds=settings.LEADER_LOCK_SECONDS)
-    # Fenced inside audited: a refused stale write never reaches the exchange nor the audit log.
-    audited = AuditedExchange(FencedExchange(exchange if exchange is not None else build_exchange(settings)))
+    metrics = Metrics()
+    # Metered innermost (what really reached the exchange); fenced inside audited: a refused stale
+    # write never reaches the exchange nor the audit log.
+    audited = AuditedExchange(FencedExchange(MeteredExchange(
+        exchange if exchange is not None else build_exchange(settings), metrics)))
     closers.append(audited.close)
     events = EventBus()
     services = build_services(settings, audited, events)
     scheduler = JobScheduler(lock=lock, timezone=settings.TIMEZONE, leadership=leadership,
-                             lock_seconds=settings.LEADER_LOCK_SECONDS)
+                             lock_seconds=settings.LEADER_LOCK_SECONDS, observer=metrics.job_finished)
     health = HealthReport(mode=settings.mode, jobs=lambda: {n: s.as_dict() for n, s in scheduler.status.items()})
     health.details["leadership"] = leadership.as_dict
     health.probes["database"] = database_probe(settings.DATABASE_URL)
@@ -330,9 +341,19 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
         raise
     health.probes["telegram"] = telegram_probe(telegram.bot)
     web_app = build_web_app(health, build_mini_app(settings, services, telegram, health))
-    return Application(settings=settings, events=events, lock=lock, redis=redis, exchange=audited,
-                       services=services, scheduler=scheduler, health=health, web_app=web_app,
-                       telegram=telegram, closers=closers, leadership=leadership)
+    add_metrics_route(web_app, metrics.exposition)
+    app = Application(settings=settings, events=events, lock=lock, redis=redis, exchange=audited,
+                      services=services, scheduler=scheduler, health=health, web_app=web_app,
+                      telegram=telegram, closers=closers, leadership=leadership, metrics=metrics)
+    watch(app)
+    return app
+
+
+def watch(app: Application) -> None:
+    """What /metrics reads from its owners at scrape time, and the reaction latencies from the events."""
+    app.metrics.watch(leadership=app.leadership, exchange=app.exchange, send_queue=app.telegram.notifier.queue,
+                      following_order_stream=app.following_order_stream)
+    app.metrics.follow_reactions(app.events, app.services.orders)
 
 
 def build_mini_app(settings: Settings, services: Services, telegram: Telegram, health: HealthReport) -> MiniApp:

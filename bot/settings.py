@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     MARKET_INTERVAL_SECONDS: int = Field(default=300, ge=30)
 
     LOG_LEVEL: str = "INFO"
+    LOG_FORMAT: str = "text"
     MARKET_DATA: str = "exchange"
 
     # Paper exchange (LIVE_TRADING=false).
@@ -138,6 +139,13 @@ class Settings(BaseSettings):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"got {value!r}; accepted: DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return upper
+
+    @field_validator("LOG_FORMAT")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError(f"got {value!r}; accepted: text or json")
+        return value
 
     @field_validator("MARKET_DATA")
     @classmethod

@@ -65,6 +65,9 @@ class JobScheduler:
     timezone: str = "UTC"
     leadership: Leadership | None = None
     lock_seconds: float = 15        # renewed while the job runs (RedisJobLock)
+    # Told of every tick: (job, outcome, seconds or None); outcome ok | failed | fenced | skipped |
+    # not_leader (the metrics count them).
+    observer: Callable[[str, str, float | None], None] | None = None
     status: dict[str, JobStatus] = field(default_factory=dict)
     _crons: list[aiocron.Cron] = field(default_factory=list)
     _running: set[asyncio.Task[None]] = field(default_factory=set)
@@ -95,27 +98,33 @@ class JobScheduler:
         if self.leadership is not None and not self.leadership.is_leader:
             status.skipped += 1
             log.info("job %s: this replica is not the leader: tick skipped", name)
+            self._observe(name, "not_leader", None)
             return False
         async with self.lock.hold(f"job:{name}", ttl_seconds or self.lock_seconds,
                                   wait_seconds=wait_seconds) as acquired:
             if not acquired:
                 status.skipped += 1
                 log.info("job %s still running: tick skipped", name)
+                self._observe(name, "skipped", None)
                 return False
             status.last_started = datetime.now(UTC)
             started = time.perf_counter()
+            outcome = "failed"
             try:
                 with leader_duty(self.leadership):
                     await job()
                     await check_fence()          # the commit: only a leader's run counts
                 status.last_error = None
+                outcome = "ok"
                 return True
             except asyncio.CancelledError:
+                outcome = "cancelled"
                 raise
             except LeadershipLost as exc:
                 status.fenced += 1
                 status.last_error = str(exc)[:300]
                 log.warning("job %s fenced off: %s", name, exc)
+                outcome = "fenced"
                 return False
             except Exception as exc:
                 status.failures += 1
@@ -126,6 +135,14 @@ class JobScheduler:
                 status.runs += 1
                 status.last_finished = datetime.now(UTC)
                 status.last_duration_s = time.perf_counter() - started
+                self._observe(name, outcome, status.last_duration_s)
+
+    def _observe(self, name: str, outcome: str, seconds: float | None) -> None:
+        if self.observer is not None:
+            try:
+                self.observer(name, outcome, seconds)
+            except Exception:
+                log.exception("job observer failed")
 
     async def stop(self, grace_seconds: float = 10) -> None:
         """Stop firing; let running jobs finish within the grace period, then cancel them."""

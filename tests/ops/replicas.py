@@ -74,6 +74,11 @@ class Replica:
         except (OSError, TimeoutError, ValueError):
             return None
 
+    async def metrics(self) -> str:
+        async with ClientSession(timeout=ClientTimeout(total=5)) as session, \
+                session.get(f"http://127.0.0.1:{self.web_port}/metrics") as response:
+            return await response.text()
+
     async def is_leader(self) -> bool:
         report = await self.health()
         return bool(report and report.get("leadership", {}).get("leader"))

@@ -8,6 +8,7 @@ Skipped without TEST_DATABASE_URL (PostgreSQL) and TEST_REDIS_URL; `make test`'s
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 from datetime import datetime
@@ -44,11 +45,11 @@ async def groups_for(group: Cluster, order_id: str) -> list[str]:
     return [r["state"] for r in rows]
 
 
-async def two_replicas(group: Cluster) -> tuple[Replica, Replica]:
+async def two_replicas(group: Cluster, **second_env: str) -> tuple[Replica, Replica]:
     first = await group.start_replica()
     leader = await group.leader()
     assert leader is first
-    second = await group.start_replica()
+    second = await group.start_replica(**second_env)
     await asyncio.sleep(LEASE_SECONDS)               # the second has tried, and lost, at least twice
     assert await group.leader() is first and not await second.is_leader()
     return first, second
@@ -70,7 +71,7 @@ async def assert_no_row_lost(group: Cluster) -> None:
 
 async def test_only_the_leader_polls_telegram_and_runs_jobs(tmp_path: Path) -> None:
     async with cluster(tmp_path) as group:
-        leader, follower = await two_replicas(group)
+        leader, follower = await two_replicas(group, LOG_FORMAT="json")
         await asyncio.sleep(6)                           # a sync tick at least
         lead, follow = await leader.health(), await follower.health()
         assert lead and follow
@@ -84,6 +85,15 @@ async def test_only_the_leader_polls_telegram_and_runs_jobs(tmp_path: Path) -> N
         texts = [c.params["text"] for c in group.emulator.calls_of("sendMessage")]
         assert sum("Hello" in t for t in texts) == 1
         assert sum("Daily report" in t for t in texts) <= 1
+        # /metrics on each replica says who leads; the follower logs JSON lines; no secret anywhere.
+        lead_metrics, follow_metrics = await leader.metrics(), await follower.metrics()
+        assert "cryptobot_leader 1.0" in lead_metrics and "cryptobot_leader 0.0" in follow_metrics
+        assert 'cryptobot_job_runs_total{job="sync",outcome="ok"}' in lead_metrics
+        assert "cryptobot_order_stream_following 0.0" in follow_metrics
+        for text in (lead_metrics, follow_metrics):
+            assert group.sim.api_secret not in text and "REPLICA-TEST-TOKEN" not in text
+        records = [json.loads(line) for line in follower.log().splitlines() if line.startswith("{")]
+        assert records and all({"time", "level", "logger", "message", "pid"} <= set(r) for r in records)
 
 
 async def test_a_killed_leader_is_replaced_and_its_successor_catches_up(tmp_path: Path) -> None:
