@@ -309,6 +309,12 @@ def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, 
 
 async def build_application(settings: Settings, *, exchange: Exchange | None = None) -> Application:
     """Everything from settings, in one call (the database must already be initialised)."""
+    if settings.sandbox and not settings.TELEGRAM_ALLOWED_USERS:
+        from bot.sandbox import DEMO_USER_ID
+
+        # The sandbox's own chat user is the only one who can talk to it, for every part alike
+        # (commands, actions, the Mini App), not only the dispatcher.
+        settings = settings.model_copy(update={"TELEGRAM_ALLOWED_USERS": (DEMO_USER_ID,)})
     closers: list[Closer] = []
     redis: Redis | None = None
     lock: JobLock = LocalJobLock()
@@ -362,7 +368,7 @@ def build_mini_app(settings: Settings, services: Services, telegram: Telegram, h
     sandbox = telegram.sandbox
     if sandbox is not None:
         token = sandbox.token
-        allowed = settings.TELEGRAM_ALLOWED_USERS or (sandbox.user_id,)
+        allowed = settings.TELEGRAM_ALLOWED_USERS
     else:
         token = settings.TELEGRAM_BOT_TOKEN.get_secret_value() if settings.TELEGRAM_BOT_TOKEN else ""
         allowed = settings.TELEGRAM_ALLOWED_USERS
@@ -381,11 +387,8 @@ async def build_telegram(settings: Settings, services: Services, redis: Redis | 
     token: str | None = None
     sandbox: SandboxHandle | None = None
     if settings.sandbox:
-        from bot.sandbox import DEMO_USER_ID, start_sandbox
+        from bot.sandbox import start_sandbox
 
-        if not settings.TELEGRAM_ALLOWED_USERS:
-            # The sandbox's own chat user is the only one who can talk to it.
-            settings = settings.model_copy(update={"TELEGRAM_ALLOWED_USERS": (DEMO_USER_ID,)})
         sandbox = await start_sandbox(settings)
         closers.append(sandbox.close)
         api_url, token = sandbox.url, sandbox.token

@@ -167,6 +167,14 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
+    @field_validator("WEBAPP_PUBLIC_URL")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        # Telegram opens Mini Apps over HTTPS only; a plain http:// address would fail in the client.
+        if value is not None and not re.match(r"^https://[^/\s]+", value):
+            raise ValueError("accepted: the dashboard's public HTTPS address, e.g. https://bot.example.org")
+        return value.rstrip("/") if value is not None else None
+
     @field_validator("REDIS_URL")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:

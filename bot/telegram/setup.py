@@ -10,7 +10,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, MenuButtonWebApp, WebAppInfo
 from aiogram.utils.i18n import I18n
 
 from bot.settings import DEFAULT_TELEGRAM_API_URL, Settings
@@ -39,9 +39,9 @@ def build_bot(settings: Settings, api_url: str | None = None, token: str | None 
 
 
 def build_routers(settings: Settings) -> list[Router]:
-    return [start.build_router(settings.mode), orders.build_router(), actions.build_router(),
-            portfolio.build_router(), watchlist.build_router(), signals.build_router(), alerts.build_router(),
-            analyze.build_router(), settings_router.build_router()]
+    return [start.build_router(settings.mode, settings.WEBAPP_PUBLIC_URL), orders.build_router(),
+            actions.build_router(), portfolio.build_router(), watchlist.build_router(), signals.build_router(),
+            alerts.build_router(), analyze.build_router(), settings_router.build_router()]
 
 
 def build_dispatcher(settings: Settings, *, services: dict[str, Any], storage: Any) -> Dispatcher:
@@ -65,3 +65,8 @@ async def register_commands(bot: Bot, settings: Settings) -> None:
         commands = [BotCommand(command=c.name, description=i18n.gettext(c.description, locale=locale))
                     for c in COMMANDS]
         await bot.set_my_commands(commands, language_code=language)
+    if settings.WEBAPP_PUBLIC_URL:
+        # The chat's menu button opens the dashboard (Telegram signs the launch with the bot's token).
+        label = i18n.gettext("Dashboard", locale=settings.DEFAULT_LANGUAGE)
+        await bot.set_chat_menu_button(menu_button=MenuButtonWebApp(
+            text=label, web_app=WebAppInfo(url=settings.WEBAPP_PUBLIC_URL)))

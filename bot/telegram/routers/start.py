@@ -15,13 +15,13 @@ from bot.telegram.wording import Reader
 MENU_COMMANDS = frozenset(c.name for c in COMMANDS if c.button is not None)
 
 
-def build_router(mode: str) -> Router:
+def build_router(mode: str, mini_app_url: str | None = None) -> Router:
     router = Router(name="start")
 
     @router.message(CommandStart())
     async def start(message: Message, i18n: I18n) -> None:
         name = message.from_user.first_name if message.from_user else ""
-        text, keyboard = render_start(name, mode, Reader(i18n, i18n.current_locale))
+        text, keyboard = render_start(name, mode, Reader(i18n, i18n.current_locale), mini_app_url=mini_app_url)
         await message.answer(text, reply_markup=keyboard)
 
     @router.message(Command("help"))
