@@ -38,6 +38,7 @@ from bot.services.alerts import AlertsService
 from bot.services.analysis import AnalysisService
 from bot.services.audited_exchange import AuditedExchange
 from bot.services.auto_orders import AutoOrderService
+from bot.services.circuit import CircuitBreaker, GuardedExchange
 from bot.services.daily_report import DailyReportService
 from bot.services.events import EventBus
 from bot.services.fenced_exchange import FencedExchange
@@ -325,17 +326,22 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
         lock = RedisJobLock(redis)
         leadership = RedisLeadership(redis, ttl_seconds=settings.LEADER_LOCK_SECONDS)
     metrics = Metrics()
-    # Metered innermost (what really reached the exchange); fenced inside audited: a refused stale
-    # write never reaches the exchange nor the audit log.
-    audited = AuditedExchange(FencedExchange(MeteredExchange(
-        exchange if exchange is not None else build_exchange(settings), metrics)))
-    closers.append(audited.close)
     events = EventBus()
+    # Outermost the circuit breaker (a write it refuses was never sent: no audit row); metered
+    # innermost (what really reached the exchange); fenced inside audited: a refused stale write never
+    # reaches the exchange nor the audit log.
+    breaker = CircuitBreaker(failures=settings.EXCHANGE_CIRCUIT_FAILURES,
+                             retry_s=settings.EXCHANGE_CIRCUIT_RETRY_SECONDS)
+    audited = GuardedExchange(AuditedExchange(FencedExchange(MeteredExchange(
+        exchange if exchange is not None else build_exchange(settings), metrics))), breaker, events,
+        tell=lambda: leadership.is_leader)
+    closers.append(audited.close)
     services = build_services(settings, audited, events)
     scheduler = JobScheduler(lock=lock, timezone=settings.TIMEZONE, leadership=leadership,
                              lock_seconds=settings.LEADER_LOCK_SECONDS, observer=metrics.job_finished)
     health = HealthReport(mode=settings.mode, jobs=lambda: {n: s.as_dict() for n, s in scheduler.status.items()})
     health.details["leadership"] = leadership.as_dict
+    health.details["exchange_circuit"] = breaker.as_dict
     health.probes["database"] = database_probe(settings.DATABASE_URL)
     health.probes["exchange"] = exchange_probe(audited)
     try:
@@ -358,7 +364,8 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
 def watch(app: Application) -> None:
     """What /metrics reads from its owners at scrape time, and the reaction latencies from the events."""
     app.metrics.watch(leadership=app.leadership, exchange=app.exchange, send_queue=app.telegram.notifier.queue,
-                      following_order_stream=app.following_order_stream)
+                      following_order_stream=app.following_order_stream,
+                      circuit=getattr(app.exchange, "breaker", None))
     app.metrics.follow_reactions(app.events, app.services.orders)
 
 

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     SIGNAL_INTERVAL_SECONDS: int = Field(default=30, ge=5)
     MARKET_INTERVAL_SECONDS: int = Field(default=300, ge=30)
 
+    # The exchange's circuit breaker: it opens after this many failed requests in a row (5xx, timeouts,
+    # 42901), then reads every EXCHANGE_CIRCUIT_RETRY_SECONDS (doubling, jittered) until one succeeds.
+    EXCHANGE_CIRCUIT_FAILURES: int = Field(default=5, ge=1, le=1000)
+    EXCHANGE_CIRCUIT_RETRY_SECONDS: float = Field(default=5, gt=0, le=600)
+
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "text"
     MARKET_DATA: str = "exchange"

@@ -120,3 +120,12 @@ class AutoOrderPlaced(Event):
     stop_loss_price: Decimal | None = None          # sent with the buy (OTOCO): protected from the fill
     take_profit_price: Decimal | None = None
     explained: tuple[Reason, ...] = ()              # why the signal said BUY
+
+
+@dataclass(frozen=True)
+class ExchangeCircuitChanged(Event):
+    """The exchange stopped answering usefully (the bot stops writing to it), or answers again."""
+    opened: bool               # True: failing, writes stopped; False: answering again
+    failures: int              # failed requests in a row that opened it
+    cause: str                 # the last failure in the exchange's terms: "code 42901", "timeout"
+    seconds_open: float = 0.0  # on closing: how long it was open

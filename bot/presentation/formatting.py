@@ -7,11 +7,11 @@ Babel separates with NBSP / narrow NBSP in some locales (e.g. "1.234,56" in es, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_timedelta
 from babel.numbers import format_decimal
 
 # Decimals shown for an amount of each currency; anything else (coins) keeps up to 8.
@@ -70,6 +70,11 @@ def when(moment: datetime, locale: str, timezone: str = "UTC", *, with_zone: boo
     # 24-hour clock in both languages: what traders read; the date in the locale's medium form.
     text = f"{format_date(local, format='medium', locale=locale)}, {local:%H:%M}"
     return f"{text} {local.tzname()}" if with_zone else text
+
+
+def duration(seconds: float, locale: str) -> str:
+    """How long something lasted, in words: `3 minutes` (en) / `3 minutos` (es)."""
+    return format_timedelta(timedelta(seconds=max(1.0, seconds)), threshold=1.5, locale=locale)
 
 
 def split_symbol(symbol: str) -> tuple[str, str]:

@@ -104,8 +104,14 @@ class Metrics:
         self._readings.items.append(("counter", f"{PREFIX}_{name}", documentation, tuple(labels), read))
 
     def watch(self, *, leadership: Any, exchange: Any, send_queue: Any,
-              following_order_stream: Callable[[], bool]) -> None:
-        """The states read at scrape time: leadership, the order stream, Telegram's send queue."""
+              following_order_stream: Callable[[], bool], circuit: Any = None) -> None:
+        """The states read at scrape time: leadership, the order stream, Telegram's send queue, the
+        exchange's circuit."""
+        if circuit is not None:
+            self.gauge("exchange_circuit_open", "1 while the exchange's circuit is open (writes stopped)",
+                       lambda: as_gauge_value(circuit.state != "closed"))
+            self.counter("exchange_circuit_openings", "Times the exchange's circuit opened",
+                         lambda: float(circuit.openings))
         self.gauge("leader", "1 while this replica holds leadership", lambda: as_gauge_value(leadership.is_leader))
         self.gauge("leader_token", "This replica's fencing token while it leads (0: none)",
                    lambda: float(leadership.token or 0))

@@ -14,6 +14,7 @@ from bot.domain.events import (
     AutoOrderPlaced,
     AutoOrderRefused,
     Event,
+    ExchangeCircuitChanged,
     OcoLegDone,
     OrderCanceled,
     OrderFilled,
@@ -22,6 +23,7 @@ from bot.domain.events import (
     ProtectionPlaced,
     SignalChanged,
 )
+from bot.telegram.notices.exchange import render_circuit
 from bot.telegram.notices.model import Button, Notice
 from bot.telegram.notices.orders import render_canceled, render_filled, render_rejected
 from bot.telegram.notices.protection import render_closed, render_failed, render_placed
@@ -40,6 +42,7 @@ _RENDERERS: dict[type[Event], Any] = {
     SignalChanged: render_signal,
     AutoOrderPlaced: render_auto_placed,
     AutoOrderRefused: render_auto_refused,
+    ExchangeCircuitChanged: render_circuit,
 }
 EVENT_TYPES: tuple[type[Event], ...] = tuple(_RENDERERS)
 
