@@ -43,7 +43,7 @@ from bot.services.daily_report import DailyReportService
 from bot.services.events import EventBus
 from bot.services.fenced_exchange import FencedExchange
 from bot.services.leadership import Leadership, RedisLeadership, SoleLeadership, leader_duty
-from bot.services.locks import JobLock, LocalJobLock, RedisJobLock
+from bot.services.locks import JobLock, build_job_lock
 from bot.services.metered_exchange import MeteredExchange
 from bot.services.metrics import Metrics
 from bot.services.oco_health import OcoHealthService
@@ -57,7 +57,7 @@ from bot.services.signals import SignalService
 from bot.services.sync import SyncService
 from bot.services.user_settings import SettingDefaults, UserSettingsService
 from bot.services.watchlist import WatchlistService
-from bot.settings import Settings
+from bot.settings import Settings, unusable_address
 from bot.telegram.daily_report import DailyReportSender
 from bot.telegram.notifier import Notifier
 from webapp.app import build_web_app
@@ -134,10 +134,15 @@ class Application:
         """Serve the web app, then compete for leadership; the leader's duties (the jobs, the exchange's
         order stream, Telegram polling) start when this replica is elected and stop when it is not.
         Without Redis the one process is the leader from the start."""
-        self._runner = web.AppRunner(self.web_app, access_log=None)
+        # Open requests get a moment to finish at shutdown, not aiohttp's 60 s (Ctrl-C ends us within 5 s).
+        self._runner = web.AppRunner(self.web_app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.WEBAPP_HOST, self.settings.WEBAPP_PORT)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise unusable_address(exc, self.settings.WEBAPP_HOST, self.settings.WEBAPP_PORT,
+                                   host_setting="WEBAPP_HOST", port_setting="WEBAPP_PORT") from None
         port = self._runner.addresses[0][1] if self._runner.addresses else self.settings.WEBAPP_PORT
         self.web_url = f"http://{self.settings.WEBAPP_HOST}:{port}"
         log.info("web server on %s (health: %s/healthz)", self.web_url, self.web_url)
@@ -318,13 +323,14 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
         settings = settings.model_copy(update={"TELEGRAM_ALLOWED_USERS": (DEMO_USER_ID,)})
     closers: list[Closer] = []
     redis: Redis | None = None
-    lock: JobLock = LocalJobLock()
     leadership: Leadership = SoleLeadership()
     if settings.REDIS_URL:
         redis = Redis.from_url(settings.REDIS_URL, decode_responses=True)
         closers.append(redis.aclose)
-        lock = RedisJobLock(redis)
         leadership = RedisLeadership(redis, ttl_seconds=settings.LEADER_LOCK_SECONDS)
+    # Shared with other processes on this deployment (Redis, else the database): a replica, or
+    # `python -m bot backfill`, takes the same sync lock.
+    lock: JobLock = build_job_lock(redis, "bot")
     metrics = Metrics()
     events = EventBus()
     # Outermost the circuit breaker (a write it refuses was never sent: no audit row); metered

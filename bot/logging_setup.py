@@ -58,7 +58,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(level: str, secrets: Iterable[str], log_format: str = "text") -> SecretMaskingFilter:
+# Libraries whose INFO lines say nothing a user acts on ("Tortoise-ORM shutdown").
+QUIET_LIBRARIES = ("tortoise", "aiosqlite", "asyncpg")
+
+
+def configure_logging(level: str, secrets: Iterable[str], log_format: str = "text", *,
+                      command_line: bool = False) -> SecretMaskingFilter:
+    """`command_line=True` for the one-shot commands (check, migrate, backfill, backtest): their
+    output is what they print, so only warnings and errors are logged unless LOG_LEVEL=DEBUG."""
+    threshold: int = logging.getLevelName(level)
+    if command_line and threshold > logging.DEBUG:
+        threshold = max(threshold, logging.WARNING)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -68,8 +78,10 @@ def configure_logging(level: str, secrets: Iterable[str], log_format: str = "tex
     mask = SecretMaskingFilter(secrets)
     handler.addFilter(mask)
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(threshold)
     # Third-party loggers that print request URLs (with the bot token) at DEBUG go through the
     # same handler, so the filter covers them too.
-    logging.getLogger("aiohttp.access").setLevel(max(logging.getLevelName(level), logging.INFO))
+    logging.getLogger("aiohttp.access").setLevel(max(threshold, logging.INFO))
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(threshold if threshold <= logging.DEBUG else max(threshold, logging.WARNING))
     return mask

@@ -6,7 +6,9 @@ Bad values stop the program at start with one line naming the setting and what i
 
 from __future__ import annotations
 
+import errno
 import re
+import socket
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +23,9 @@ LANGUAGES = ("es", "en")
 
 
 class SettingsError(Exception):
-    """A setting has a value the program refuses; the message is one line for the user."""
+    """A setting (or a command-line option) has a value the program refuses or cannot use: a bad
+    value, a port in use, a database that does not exist. The message is one line for the user,
+    naming the setting; the command line prints it and exits with status 2."""
 
 
 class Settings(BaseSettings):
@@ -162,8 +166,11 @@ class Settings(BaseSettings):
     @field_validator("DATABASE_URL")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        if not re.match(r"^(sqlite|postgres|asyncpg|psycopg)://", value):
-            raise ValueError("accepted: sqlite://PATH or postgres://USER@HOST:PORT/DB")
+        if not re.match(r"^(sqlite|postgres|postgresql|asyncpg|psycopg)://", value):
+            raise ValueError("accepted: sqlite://PATH or postgres://USER@HOST:PORT/DB (postgresql:// too)")
+        if value.startswith("sqlite://") and not value.removeprefix("sqlite://").split("?", 1)[0]:
+            raise ValueError("sqlite:// needs a file path, e.g. sqlite://data/bot.sqlite3 (relative to the "
+                             "working folder) or sqlite:///srv/bot/bot.sqlite3 (absolute)")
         return value
 
     @field_validator("REDIS_URL", "WEBAPP_PUBLIC_URL", "EXCHANGE_CUSTOM_API_KEY", "EXCHANGE_CUSTOM_API_SECRET",
@@ -254,6 +261,20 @@ class Settings(BaseSettings):
                 text = mask_url(text)
             shown[name] = text
         return shown
+
+
+def unusable_address(exc: OSError, host: str, port: int, *, host_setting: str, port_setting: str) -> SettingsError:
+    """Why a server could not listen on host:port, in one line naming the setting to change."""
+    if isinstance(exc, socket.gaierror):
+        return SettingsError(f"{host_setting}: {host!r} does not resolve to an address; use e.g. 127.0.0.1")
+    if exc.errno == errno.EADDRINUSE:
+        return SettingsError(f"{port_setting}: {host}:{port} is already in use (another copy running?); "
+                             f"stop it or choose another port")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return SettingsError(f"{host_setting}: {host!r} is not an address of this machine; use e.g. 127.0.0.1")
+    if exc.errno == errno.EACCES:
+        return SettingsError(f"{port_setting}: port {port} needs privileges; choose a port above 1023")
+    return SettingsError(f"{port_setting}: cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def _url_password(url: str | None) -> str | None:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import os
+import signal
 import sys
+import threading
 
 from bot.settings import SettingsError, load_settings
+
+# After the event loop ends, a library thread still busy (aiosqlite's, on a database that stopped
+# answering) would keep the process alive; it gets this long before the process exits without it.
+THREAD_GRACE_SECONDS = 1.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,9 +49,40 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from bot.cli import commands
 
+    # The command's modules (seconds of imports on a busy machine) load before the event loop
+    # starts, where Ctrl-C can end the process at once: nothing is open yet, so nothing is undone.
+    # Inside the loop a signal would wait for an import to end, and a KeyboardInterrupt raised
+    # inside a library's import can come out as that library's own error, with a traceback.
+    signal.signal(signal.SIGINT, _exit_now)
+    try:
+        for module in commands.MODULES.get(args.command, ()):
+            importlib.import_module(module)
+    finally:
+        # From here on the command cleans up on Ctrl-C: asyncio.run handles it (it does so only
+        # where Python's default handler is in place), and `run` installs its own handlers.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     handler = getattr(commands, f"cmd_{args.command}")
     try:
-        return asyncio.run(handler(settings, args)) or 0
+        code = asyncio.run(handler(settings, args)) or 0
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        code = 2
     except KeyboardInterrupt:
-        return 130
+        code = 130
+    return _leave(code)
 
+
+def _exit_now(signum: int, frame: object) -> None:
+    os._exit(128 + signum)
+
+
+def _leave(code: int) -> int:
+    """The exit code, once no library thread holds the process; a stuck one does not hold it longer."""
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in others:
+        thread.join(THREAD_GRACE_SECONDS / max(1, len(others)))
+    if any(t.is_alive() for t in others):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

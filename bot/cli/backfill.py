@@ -2,32 +2,67 @@
 
 Ctrl-C stops it; the next run resumes at the first window not finished (progress is in the
 database after every window). Nothing found here places an order.
+
+It holds the sync lock for its whole run (the database's `locks` table, or Redis with REDIS_URL),
+the one a running bot takes for each sync cycle: the bot skips its cycles meanwhile instead of
+paging the order history at the same time (1 request a second for both together, or 42901).
+When a cycle is under way it waits for it, and refuses to start, with one line, if it does not end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from typing import Any
 
+from redis.asyncio import Redis
 from tqdm import tqdm
 
+from bot.services.locks import SYNC_LOCK_NAME, build_job_lock, hold_waiting
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+LOCK_WAIT_SECONDS = 60.0       # a running bot's first cycles read up to 20 history pages (20 s)
+LOCK_TTL_SECONDS = 60.0        # renewed while it runs; freed this soon after a crash
 
 
 async def run_backfill(settings: Settings, *, exchange: Any = None, days: int = 180,
-                       min_interval_s: float = 1.0, show_progress: bool = True) -> int:
+                       min_interval_s: float = 1.0, show_progress: bool = True,
+                       lock_wait_seconds: float = LOCK_WAIT_SECONDS) -> int:
     from bot.db.config import close_db, init_db
-    from bot.db.repositories import OrderRepository
     from bot.logging_setup import configure_logging
+
+    configure_logging(settings.LOG_LEVEL, settings.secret_values(), settings.LOG_FORMAT, command_line=True)
+    await init_db(settings.DATABASE_URL)
+    redis = Redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+    try:
+        lock = build_job_lock(redis, "backfill")
+        async with hold_waiting(lock, SYNC_LOCK_NAME, LOCK_TTL_SECONDS, wait_seconds=lock_wait_seconds,
+                                on_wait=lambda: print("waiting for the running bot's sync cycle to finish…",
+                                                      flush=True)) as held:
+            if not held:
+                print(f"backfill: the running bot has been syncing this account for {lock_wait_seconds:g} s "
+                      f"(lock {SYNC_LOCK_NAME!r}); run the back-fill again when its cycle ends", file=sys.stderr)
+                return 2
+            # The history pace (1 request a second) holds across the hand-over too: the previous
+            # holder may have just asked, and the next one may ask the moment the lock is free.
+            await asyncio.sleep(min_interval_s)
+            code = await _walk(settings, exchange, days, min_interval_s, show_progress)
+            await asyncio.sleep(min_interval_s)
+            return code
+    finally:
+        if redis is not None:
+            await redis.aclose()
+        await close_db()
+
+
+async def _walk(settings: Settings, exchange: Any, days: int, min_interval_s: float, show_progress: bool) -> int:
+    from bot.db.repositories import OrderRepository
     from bot.services.backfill import HistoryBackfill
     from bot.services.events import EventBus
     from bot.services.sync import HISTORY_CURSOR, SyncService
 
-    configure_logging(settings.LOG_LEVEL, settings.secret_values())
-    await init_db(settings.DATABASE_URL)
     own_exchange = exchange is None
     bar: tqdm[Any] | None = None
     try:
@@ -68,4 +103,3 @@ async def run_backfill(settings: Settings, *, exchange: Any = None, days: int = 
     finally:
         if own_exchange and exchange is not None:
             await exchange.close()
-        await close_db()

@@ -38,6 +38,8 @@ class Period:
     start: int                      # index of the period's first candle
     source: Path
     source_note: str
+    first: date | None = None       # the days the user typed (--from / --to), reported as typed
+    last: date | None = None
 
 
 def resolve_data_dir(settings: Settings, option: str | None) -> tuple[Path, str]:
@@ -94,6 +96,33 @@ def select_period(candles: list[Candle], first: date | None, last: date | None, 
     return candles[:end], start
 
 
+def parse_amount(text: str | None) -> Decimal | None:
+    """--amount: a positive number of the quote currency per buy; None for the default."""
+    if text is None:
+        return None
+    try:
+        amount = Decimal(str(text).strip())
+    except ArithmeticError:
+        raise BacktestInputError(f"--amount {text!r} is not a number; expected e.g. 100") from None
+    if not amount.is_finite() or amount <= 0:
+        raise BacktestInputError(f"--amount {text!r} must be a positive amount, e.g. 100")
+    return amount
+
+
+def check_output(text: str | None) -> Path | None:
+    """--output: a PNG path whose folder exists (never created: a typo would leave folders behind)."""
+    if text is None:
+        return None
+    path = Path(text)
+    if path.is_dir():
+        raise BacktestInputError(f"--output {text} is a folder; name a PNG file, e.g. {path / 'backtest.png'}")
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise BacktestInputError(f"--output folder {folder} {what}")
+    return path
+
+
 def load_period(settings: Settings, args: argparse.Namespace) -> tuple[str, Period]:
     symbol = normalise_symbol(args.symbol)
     timeframe = args.timeframe
@@ -110,7 +139,7 @@ def load_period(settings: Settings, args: argparse.Namespace) -> tuple[str, Peri
         raise BacktestInputError(f"{path} is not a candle file (timestamp_ms,open,high,low,close,volume): "
                                  f"{exc}") from None
     selected, start = select_period(candles, first, last, timeframe, path)
-    return symbol, Period(selected, start, path, note)
+    return symbol, Period(selected, start, path, note, first, last)
 
 
 def config_from(settings: Settings, symbol: str, timeframe: str, amount: Decimal | None) -> BacktestConfig:
@@ -135,11 +164,16 @@ async def run_backtest_cli(settings: Settings, args: argparse.Namespace, *, out:
     except BacktestInputError as exc:
         print(f"backtest: {exc}", file=err)
         return 2
-    amount = getattr(args, "amount", None)      # when the parser offers --amount
-    config = config_from(settings, symbol, args.timeframe, Decimal(str(amount)) if amount is not None else None)
+    try:
+        amount = parse_amount(getattr(args, "amount", None))     # when the parser offers --amount
+        output = check_output(args.output)
+    except BacktestInputError as exc:
+        print(f"backtest: {exc}", file=err)
+        return 2
+    config = config_from(settings, symbol, args.timeframe, amount)
     result = _run_with_progress(period, config, err)
-    output = Path(args.output) if args.output else Path(
-        f"backtest_{symbol}_{args.timeframe}_{_day(result.first_ms)}_{_day(result.last_ms)}.png")
+    if output is None:
+        output = Path(f"backtest_{symbol}_{args.timeframe}_{_day(result.first_ms)}_{_day(result.last_ms)}.png")
     print(summary(result, period), file=out)
     from bot.services.backtest_plot import write_equity_png
 
@@ -160,7 +194,6 @@ def _run_with_progress(period: Period, config: BacktestConfig, err: TextIO) -> B
 def summary(result: BacktestResult, period: Period) -> str:
     c = result.config
     quote = c.symbol.split("_", 1)[1] if "_" in c.symbol else "USDT"
-    step = timeframe_ms(c.timeframe)
     closed = result.closed_trades
     won = sum(1 for t in closed if t.pnl > 0)
     still_open = sum(1 for t in result.trades if t.exit == "open")
@@ -173,7 +206,7 @@ def summary(result: BacktestResult, period: Period) -> str:
     refused = ", ".join(f"{rule} {n:,}" for rule, n in sorted(result.refusals.items())) or "none"
     undecided = sum(result.stale.values())
     lines = [
-        f"Backtest {c.symbol} {c.timeframe}: {_when(result.first_ms)} to {_when(result.last_ms + step)} UTC, "
+        f"Backtest {c.symbol} {c.timeframe}: {period_text(result, period)}, "
         f"{result.candles:,} candles ({result.history:,} earlier ones as indicator history)",
         f"data: {period.source} ({period.source_note})",
         f"strategy: RSI < {plain(c.params.rsi_buy)} buys, > {plain(c.params.rsi_sell)} sells, volume >= "
@@ -195,6 +228,20 @@ def summary(result: BacktestResult, period: Period) -> str:
         f"{quote}",
     ]
     return "\n".join(lines)
+
+
+def period_text(result: BacktestResult, period: Period) -> str:
+    """The days the user asked for, as typed (whole UTC days); what the data really covers only when
+    it covers less."""
+    step = timeframe_ms(result.config.timeframe)
+    first = period.first or datetime.fromtimestamp(result.first_ms / 1000, UTC).date()
+    last = period.last or datetime.fromtimestamp((result.last_ms + step) / 1000 - 1, UTC).date()
+    text = f"{first} to {last} UTC"
+    starts_late = period.first is not None and result.first_ms > _ms(period.first)
+    ends_early = period.last is not None and result.last_ms + step < _ms(period.last + timedelta(days=1))
+    if starts_late or ends_early:
+        text += f" (the candles cover only {_when(result.first_ms)} to {_when(result.last_ms + step)})"
+    return text
 
 
 def _ms(day: date) -> int:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import aiocron
 
+from bot.exchange.errors import ExchangeError
 from bot.services.leadership import Leadership, LeadershipLost, check_fence, leader_duty
 from bot.services.locks import JobLock
 
@@ -131,6 +132,10 @@ class JobScheduler:
                 status.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 if getattr(exc, "quiet", False):     # expected for now (the exchange's circuit is open)
                     log.warning("job %s not run through: %s", name, exc)
+                elif isinstance(exc, ExchangeError):
+                    # The exchange's answer (42901, a timeout, a 5xx) says it all: the next tick retries,
+                    # and a traceback would only bury it.
+                    log.warning("job %s failed: %s; next tick retries", name, status.last_error)
                 else:
                     log.exception("job %s failed", name)
                 return False

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.services.locks import JobLock
+from bot.services.locks import SYNC_LOCK_NAME, JobLock
 from bot.services.sync import SyncReport, SyncService
 
 log = logging.getLogger(__name__)
-SYNC_LOCK_NAME = "sync-cycle"
 
 
 async def run_sync_cycle(sync: SyncService, lock: JobLock, *, ttl_seconds: float = 15,
@@ -17,7 +16,7 @@ async def run_sync_cycle(sync: SyncService, lock: JobLock, *, ttl_seconds: float
     """Run one cycle, or skip (None) when another run still holds the lock (after `wait_seconds`)."""
     async with lock.hold(SYNC_LOCK_NAME, ttl_seconds, wait_seconds=wait_seconds) as acquired:
         if not acquired:
-            log.info("sync still running elsewhere: cycle skipped")
+            log.info("sync still running elsewhere (a previous cycle, or `python -m bot backfill`): cycle skipped")
             return None
         report = await sync.run_cycle()
         log.info("sync: %d open, %d new, %d changed, %d history calls, %.2f s", report.open_orders,

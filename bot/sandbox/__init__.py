@@ -28,7 +28,8 @@ class SandboxHandle:
 async def start_sandbox(settings: Settings, *, port: int = 0) -> SandboxHandle:
     """Start the emulator on a free loopback port. The chat user is the first allowed user, else a demo id."""
     emulator = BotApiEmulator()
-    runner = web.AppRunner(emulator.make_app(), access_log=None)
+    # A long-polling getUpdates waits up to its timeout: shutdown does not wait for it.
+    runner = web.AppRunner(emulator.make_app(), access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()

@@ -18,7 +18,7 @@ from bot.telegram.commands import COMMANDS
 from bot.telegram.middlewares.allow_list import AllowListMiddleware
 from bot.telegram.middlewares.commands_end_conversations import CommandsEndConversations
 from bot.telegram.middlewares.language import SUPPORTED, LanguageMiddleware
-from bot.telegram.routers import actions, alerts, analyze, orders, portfolio, signals, start, watchlist
+from bot.telegram.routers import actions, alerts, analyze, fallback, orders, portfolio, signals, start, watchlist
 from bot.telegram.routers import settings as settings_router
 
 LOCALES = Path(__file__).resolve().parents[2] / "locales"
@@ -39,9 +39,11 @@ def build_bot(settings: Settings, api_url: str | None = None, token: str | None 
 
 
 def build_routers(settings: Settings) -> list[Router]:
-    return [start.build_router(settings.mode, settings.WEBAPP_PUBLIC_URL), orders.build_router(),
-            actions.build_router(), portfolio.build_router(), watchlist.build_router(), signals.build_router(),
-            alerts.build_router(), analyze.build_router(), settings_router.build_router()]
+    features = [start.build_router(settings.mode, settings.WEBAPP_PUBLIC_URL), orders.build_router(),
+                actions.build_router(), portfolio.build_router(), watchlist.build_router(), signals.build_router(),
+                alerts.build_router(), analyze.build_router(), settings_router.build_router()]
+    # Last, always: it answers only what every feature router above let pass.
+    return [*features, fallback.build_router()]
 
 
 def build_dispatcher(settings: Settings, *, services: dict[str, Any], storage: Any) -> Dispatcher:

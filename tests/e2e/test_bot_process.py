@@ -102,3 +102,21 @@ async def test_healthz_answers_without_auth_and_without_secrets(bot_process) -> 
     assert report["mode"] == "paper"
     assert report["checks"]["database"]["ok"] and report["checks"]["telegram"]["ok"]
     assert "TEST-E2E" not in body and "123456:" not in body
+
+
+async def test_unknown_commands_and_plain_text_get_a_pointer_to_help(bot_process) -> None:
+    emulator, _ = bot_process
+    replies = []
+    for count, (text, language) in enumerate([("/nosuchcommand", "en"), ("hola, ¿qué tal?", "es"),
+                                              ("/foo@cryptobot extra words", "es"), ("what now?", "en")], start=1):
+        emulator.push_message(ALLOWED, text, language_code=language)
+        replies.append((await emulator.wait_for_call("sendMessage", count=count)).params["text"])
+    assert replies == [
+        "I don't know the command /nosuchcommand. /help lists what I can do.",
+        "No lo he entendido. /help muestra lo que puedo hacer.",
+        "No conozco el comando /foo. /help muestra lo que puedo hacer.",
+        "I didn't understand that. /help lists what I can do.",
+    ]
+    emulator.push_callback(ALLOWED, 1, "gone:button", language_code="es")
+    answer = await emulator.wait_for_call("answerCallbackQuery")
+    assert answer.params["text"] == "Este botón ya no hace nada. Envía /start para ver el menú."

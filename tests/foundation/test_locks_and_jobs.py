@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from cronsim import CronSim
 
+from bot.exchange.errors import RateLimited
 from bot.jobs.scheduler import JobScheduler, interval_spec
-from bot.services.locks import LocalJobLock, RedisJobLock
+from bot.services.locks import DatabaseJobLock, LocalJobLock, RedisJobLock, hold_waiting
 
 
 @pytest.mark.parametrize(("seconds", "spec"), [(30, "*/30 * * * * *"), (60, "0 */1 * * * *"),
@@ -106,3 +108,63 @@ async def test_stop_lets_running_jobs_finish() -> None:
     await asyncio.wait_for(finished.wait(), 3)
     await scheduler.stop(grace_seconds=2)
     assert scheduler.status["quick"].runs >= 1
+
+
+async def test_an_exchange_refusal_in_a_job_is_one_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    scheduler = JobScheduler(lock=LocalJobLock())
+
+    async def throttled() -> None:
+        raise RateLimited("too many requests; slowing down", code="42901")
+
+    with caplog.at_level("WARNING"):
+        assert await scheduler.run_now("sync", throttled) is False
+    [record] = [r for r in caplog.records if r.name == "bot.jobs.scheduler"]
+    assert record.levelname == "WARNING" and record.exc_info is None
+    assert "job sync failed: RateLimited: " in record.getMessage() and "\n" not in record.getMessage()
+
+
+@pytest.mark.storage
+async def test_database_lock_skips_a_second_holder_in_another_process(db: str) -> None:
+    bot, backfill = DatabaseJobLock("bot"), DatabaseJobLock("backfill")     # as two processes would
+    async with bot.hold("sync-cycle", 60) as first, backfill.hold("sync-cycle", 60) as second:
+        assert first and not second
+        assert (await backfill.holder("sync-cycle") or "").startswith("bot@")
+    async with backfill.hold("sync-cycle", 60) as later:
+        assert later
+    assert await bot.holder("sync-cycle") is None
+
+
+@pytest.mark.storage
+async def test_database_lock_is_renewed_while_held_and_freed_when_its_holder_dies(db: str) -> None:
+    holder, other = DatabaseJobLock("bot", lease_seconds=0.3), DatabaseJobLock("backfill", lease_seconds=0.3)
+    async with holder.hold("sync-cycle", 60) as held:
+        assert held
+        await asyncio.sleep(0.8)                      # longer than the lease: renewals keep it
+        async with other.hold("sync-cycle", 60) as stolen:
+            assert not stolen
+    from bot.db.models import LockRecord
+
+    # A holder killed mid-hold leaves its row; once the lease runs out the lock changes hands.
+    await LockRecord.create(name="sync-cycle", owner="bot@crashed:1:dead", expires_at=datetime.now(UTC))
+    await asyncio.sleep(0.05)
+    async with other.hold("sync-cycle", 60) as taken_over:
+        assert taken_over
+
+
+@pytest.mark.storage
+async def test_hold_waiting_waits_for_the_holder_then_gives_up(db: str) -> None:
+    bot, backfill = DatabaseJobLock("bot"), DatabaseJobLock("backfill", poll_seconds=0.05)
+    told: list[str] = []
+    async with bot.hold("sync-cycle", 60), hold_waiting(backfill, "sync-cycle", 60, wait_seconds=0.3,
+                                                         on_wait=lambda: told.append("waiting")) as held:
+        assert not held
+    assert told == ["waiting"]
+
+    async def short_cycle() -> None:
+        async with bot.hold("sync-cycle", 60):
+            await asyncio.sleep(0.2)
+
+    cycle = asyncio.create_task(short_cycle())
+    await asyncio.sleep(0.05)
+    async with hold_waiting(backfill, "sync-cycle", 60, wait_seconds=5) as held:
+        assert held and cycle.done()

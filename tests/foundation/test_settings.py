@@ -95,6 +95,7 @@ def test_live_trading_with_keys_is_live(monkeypatch: pytest.MonkeyPatch) -> None
     ("LOG_LEVEL", "LOUD", "DEBUG, INFO"),
     ("MARKET_DATA", "files", "exchange or replay:DIR"),
     ("DATABASE_URL", "mysql://x", "sqlite://PATH"),
+    ("DATABASE_URL", "sqlite://", "sqlite:// needs a file path"),
     ("REDIS_URL", "localhost:6379", "redis://"),
     ("TELEGRAM_BOT_TOKEN", "not a token", "@BotFather"),
     ("SYNC_INTERVAL_SECONDS", "soon", "SYNC_INTERVAL_SECONDS"),
@@ -103,6 +104,16 @@ def test_other_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name
                                            expected: str) -> None:
     message = refusal(monkeypatch, **{name: value})
     assert name in message and expected in message
+
+
+@pytest.mark.parametrize("url", ["postgres://bot:hunter2@db:5432/bot", "postgresql://bot:hunter2@db:5432/bot",
+                                 "sqlite://data/bot.sqlite3", "sqlite:///srv/bot/bot.sqlite3"])
+def test_both_postgres_spellings_and_sqlite_paths_are_accepted(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    settings = load_settings()
+    assert url == settings.DATABASE_URL
+    assert "hunter2" not in settings.masked()["DATABASE_URL"]
+    assert ("hunter2" in settings.secret_values()) == url.startswith("postgres")
 
 
 def test_secrets_are_masked_when_printed(monkeypatch: pytest.MonkeyPatch) -> None:

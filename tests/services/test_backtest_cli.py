@@ -29,7 +29,7 @@ async def test_summary_and_equity_png_for_a_period(tmp_path: Path) -> None:
     code, out, err = await backtest("btc_usdt", "--timeframe", "1h", "--from", "2024-03-01", "--to", "2024-06-30",
                                     "--data", str(candles_dir()), "--output", str(png))
     assert code == 0, err
-    assert "Backtest BTC_USDT 1h: 2024-03-01 00:00 to 2024-07-01 00:00 UTC, 2,928 candles" in out
+    assert "Backtest BTC_USDT 1h: 2024-03-01 to 2024-06-30 UTC, 2,928 candles" in out
     assert f"data: {candles_dir() / 'BTC_USDT-1h.csv'} (--data)" in out
     for figure in ("trades:", "win rate", "P/L:", "max drawdown:", "fees paid:", "earlier ones as indicator history"):
         assert figure in out
@@ -68,12 +68,38 @@ def folder(tmp_path: Path) -> Path:
      "no candles from 2023-01-01 to 2023-12-31 in BTC_USDT-1h.csv; it covers 2024-01-01 to 2024-09-06"),
     (["BTC_USDT", "--to", "2024-01-05"],
      "too little history: 120 1h candles up to 2024-01-05, the indicators need 214; BTC_USDT-1h.csv starts 2024-01-01"),
+    (["BTC_USDT", "--amount", "abc"], "--amount 'abc' is not a number; expected e.g. 100"),
+    (["BTC_USDT", "--amount", "-5"], "--amount '-5' must be a positive amount, e.g. 100"),
+    (["BTC_USDT", "--amount", "0"], "--amount '0' must be a positive amount, e.g. 100"),
+    (["BTC_USDT", "--amount", "NaN"], "--amount 'NaN' must be a positive amount, e.g. 100"),
 ])
 async def test_bad_input_ends_with_one_line(argv: list[str], message: str, folder: Path) -> None:
     png = folder.parent / "x.png"
     code, out, err = await backtest(*argv, "--data", str(folder), "--output", str(png))
     assert code == 2 and out == "" and not png.exists()
     assert err == f"backtest: {message.format(dir=folder)}\n"
+
+
+async def test_the_range_is_reported_as_typed_with_what_the_data_lacks(folder: Path) -> None:
+    code, out, _ = await backtest("BTC_USDT", "--from", "2024-08-01", "--to", "2024-12-31", "--data", str(folder),
+                                  "--output", str(folder.parent / "x.png"))
+    assert code == 0
+    assert out.startswith("Backtest BTC_USDT 1h: 2024-08-01 to 2024-12-31 UTC (the candles cover only "
+                          "2024-08-01 00:00 to 2024-09-06 04:00), ")
+
+
+@pytest.mark.parametrize(("output", "message"), [
+    ("nowhere/curve.png", "--output folder {tmp}/nowhere does not exist"),
+    ("file.txt/curve.png", "--output folder {tmp}/file.txt is not a folder"),
+    (".", "--output {tmp}/. is a folder; name a PNG file, e.g. {tmp}/backtest.png"),
+])
+async def test_an_output_folder_is_never_created(output: str, message: str, folder: Path) -> None:
+    tmp = folder.parent
+    (tmp / "file.txt").write_text("")
+    code, out, err = await backtest("BTC_USDT", "--data", str(folder), "--output", f"{tmp}/{output}")
+    assert code == 2 and out == ""
+    assert err == f"backtest: {message.format(tmp=tmp)}\n"
+    assert not (tmp / "nowhere").exists()
 
 
 async def test_a_missing_folder_is_named(tmp_path: Path) -> None:
@@ -88,5 +114,15 @@ def test_the_command_runs_through_python_m_bot(tmp_path: Path) -> None:
                           cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
                           timeout=90)
     assert done.returncode == 0, done.stderr
-    assert "Backtest SOL_USDT 1h: 2024-07-01 00:00 to 2024-08-01 00:00 UTC, 744 candles" in done.stdout
+    assert "Backtest SOL_USDT 1h: 2024-07-01 to 2024-07-31 UTC, 744 candles" in done.stdout
+    assert " INFO " not in done.stdout + done.stderr
     assert (tmp_path / "sol.png").stat().st_size > 10_000
+
+
+def test_a_bad_amount_is_one_line_through_python_m_bot(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKET_DATA", "TELEGRAM", "LIVE"))}
+    done = subprocess.run([sys.executable, "-m", "bot", "backtest", "SOL_USDT", "--amount", "abc"],
+                          cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                          timeout=90)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "backtest: --amount 'abc' is not a number; expected e.g. 100\n"

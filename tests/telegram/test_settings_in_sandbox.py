@@ -85,8 +85,8 @@ async def test_back_leaves_the_conversation(market_bot: MarketBot) -> None:
     prompt = await chat.press(await chat.send("/settings"), "TP %")
     back = await chat.press(prompt, "Back")
     assert back.text.startswith("⚙️ <b>Settings</b>")
-    market_bot.emulator.push_message(ALLOWED, "9", language_code="en")
-    assert await chat.quiet() == []
+    # Outside the conversation "9" is no value to save: only the catch-all's pointer to /help answers it.
+    assert (await chat.send("9")).text == "I didn't understand that. /help lists what I can do."
     assert await User.filter(telegram_id=ALLOWED, default_take_profit_percent=Decimal(9)).count() == 0
 
 
@@ -104,6 +104,15 @@ async def test_a_command_while_a_time_zone_is_awaited_ends_the_conversation(mark
     chat = market_bot.chat()
     await chat.press(await chat.send("/settings"), "Time zone")
     await chat.send("/orders")
-    market_bot.emulator.push_message(ALLOWED, "Europe/Madrid", language_code="en")
-    assert await chat.quiet() == []
+    # No longer a step of the edit: only the catch-all's pointer to /help answers it.
+    assert (await chat.send("Europe/Madrid")).text == "I didn't understand that. /help lists what I can do."
     assert not await User.filter(telegram_id=ALLOWED, timezone="Europe/Madrid").exists()
+
+
+async def test_the_catch_all_never_takes_a_conversation_step(market_bot: MarketBot) -> None:
+    chat = market_bot.chat()
+    assert (await chat.send("Europe/Madrid")).text == "I didn't understand that. /help lists what I can do."
+    await chat.press(await chat.send("/settings"), "Time zone")
+    typed = await chat.send("Europe/Madrid")             # the step of the edit: the settings router's
+    assert "Time zone: Europe/Madrid" in typed.text
+    assert (await chat.send("/nosuch")).text == "I don't know the command /nosuch. /help lists what I can do."

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.exchange.marketdata import ExchangePublicMarketData, MarketData, ReplayMarketData
 from bot.exchange.paper.exchange import PaperExchange
 from bot.exchange.paper.store import PaperStore
-from bot.settings import Settings, parse_balances
+from bot.settings import Settings, SettingsError, parse_balances
 
 BUNDLED = Path(__file__).resolve().parents[2] / "data" / "candles"
 PUBLIC_API_URL = "https://api.crypto.com/exchange/v1"
@@ -17,7 +17,13 @@ PUBLIC_API_URL = "https://api.crypto.com/exchange/v1"
 def market_data_for(source: str, settings: Settings) -> MarketData:
     """`replay:DIR` -> the candle files in DIR; `exchange` -> crypto.com's public REST data."""
     if source.startswith("replay:"):
-        return ReplayMarketData(Path(source.removeprefix("replay:")))
+        folder = Path(source.removeprefix("replay:"))
+        if not folder.is_dir():
+            raise SettingsError(f"MARKET_DATA: replay folder {folder} does not exist")
+        try:
+            return ReplayMarketData(folder)
+        except FileNotFoundError as exc:        # a folder without candle files
+            raise SettingsError(f"MARKET_DATA: {exc}") from None
     # Public endpoints only: the paper exchange never needs keys. A simulator URL works as well.
     return ExchangePublicMarketData(settings.EXCHANGE_API_URL or PUBLIC_API_URL)
 
