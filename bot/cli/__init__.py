@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 
+from bot.cli import simulator_order
 from bot.settings import SettingsError, load_settings
 
 # After the event loop ends, a library thread still busy (aiosqlite's, on a database that stopped
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--port", type=int, default=8765)
     sim.add_argument("--data", default=None, help="candle CSV folder for its instruments and market data")
     sim.add_argument("--balances", default="USDT=100000", help="starting balances, e.g. USDT=100000,BTC=0.5")
+    simulator_order.add_arguments(sim)
     bt = sub.add_parser("backtest", help="backtest the signal strategy on candle files")
     bt.add_argument("symbol")
     bt.add_argument("--timeframe", default="1h")

@@ -47,6 +47,10 @@ async def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_simulator(settings: Settings, args: argparse.Namespace) -> int:
+    if getattr(args, "sim_action", None):      # `simulator order ...` / `simulator price ...`: a client of one
+        from bot.cli import simulator_order
+
+        return await simulator_order.run(settings, args)
     from bot.exchange.simulator.main import serve
 
     try:

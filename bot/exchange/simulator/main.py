@@ -54,6 +54,9 @@ async def serve(settings: Settings, *, host: str, port: int, data_dir: str | Non
                   f"key={config.api_key} secret={config.api_secret}")
         print(f"control: POST {sim.base_url}/_sim/price {{\"symbol\":\"BTC_USDT\",\"price\":\"95000\"}}, "
               f"POST/DELETE {sim.base_url}/_sim/faults, GET {sim.base_url}/_sim/state. Ctrl-C stops.")
+        keys = f" --key {config.api_key} --secret {config.api_secret}" if generated else ""
+        print(f"an order by hand: python -m bot simulator order BUY BTC_USDT 0.01 --price 95000 --url {sim.base_url}"
+              f"{keys}; then python -m bot simulator price BTC_USDT 95000 --url {sim.base_url}")
         await stop.wait()
     print("simulator stopped")
     return 0
