@@ -55,11 +55,20 @@ from bot.services.protection import ProtectionService
 from bot.services.signal_board import SignalBoard
 from bot.services.signals import SignalService
 from bot.services.sync import SyncService
+from bot.services.update_ledger import UpdateLedger
 from bot.services.user_settings import SettingDefaults, UserSettingsService
 from bot.services.watchlist import WatchlistService
 from bot.settings import Settings, unusable_address
 from bot.telegram.daily_report import DailyReportSender
 from bot.telegram.notifier import Notifier
+from bot.telegram.webhook import (
+    WebhookReceiver,
+    add_webhook_route,
+    delete_stale_webhook,
+    register_webhook,
+    webhook_path,
+    webhook_secret,
+)
 from webapp.app import build_web_app
 from webapp.context import MINIAPP_KEY, MiniApp, MiniAppConfig
 from webapp.health import HealthReport, Probe
@@ -106,6 +115,7 @@ class Telegram:
     notifier: Notifier
     daily_report: DailyReportSender
     sandbox: SandboxHandle | None
+    webhook: WebhookReceiver | None = None      # webhook mode (TELEGRAM_WEBHOOK_URL); None: polling
 
 
 @dataclass
@@ -214,11 +224,24 @@ class Application:
                 catch_up = make_sync_job(self.services.sync, self.lock, ttl_seconds=lease, wait_seconds=lease * 1.5)
                 self._duties["catch-up"] = asyncio.create_task(
                     self.scheduler.run_now("sync", catch_up, wait_seconds=lease * 1.5), name="catch-up")
+        telegram = self.telegram
+        if telegram.webhook is not None:
+            # Every replica answers the webhook; the leader (re)registers it.
+            self._duties["telegram-webhook"] = asyncio.create_task(register_webhook(
+                telegram.bot, telegram.dispatcher, self.settings.TELEGRAM_WEBHOOK_URL or "",
+                webhook_secret(self.settings, telegram.bot.token)), name="telegram-webhook")
+            return
         # Outside the duty: a user's own action is answered whoever leads by then.
-        polling = asyncio.create_task(self.telegram.dispatcher.start_polling(
-            self.telegram.bot, handle_signals=False, close_bot_session=False), name="telegram-polling")
+        polling = asyncio.create_task(self._poll(), name="telegram-polling")
         polling.add_done_callback(self._polling_ended)
         self._duties["telegram-polling"] = polling
+
+    async def _poll(self) -> None:
+        try:
+            await delete_stale_webhook(self.telegram.bot)
+        except Exception as exc:
+            log.warning("could not check for a webhook left from before (%s); polling anyway", type(exc).__name__)
+        await self.telegram.dispatcher.start_polling(self.telegram.bot, handle_signals=False, close_bot_session=False)
 
     async def _deposed(self, token: int) -> None:
         # At once: whatever the duties would still do is fenced off anyway.
@@ -360,6 +383,8 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
     health.probes["telegram"] = telegram_probe(telegram.bot)
     web_app = build_web_app(health, build_mini_app(settings, services, telegram, health))
     add_metrics_route(web_app, metrics.exposition)
+    if telegram.webhook is not None:
+        add_webhook_route(web_app, webhook_path(settings.TELEGRAM_WEBHOOK_URL or ""), telegram.webhook)
     app = Application(settings=settings, events=events, lock=lock, redis=redis, exchange=audited,
                       services=services, scheduler=scheduler, health=health, web_app=web_app,
                       telegram=telegram, closers=closers, leadership=leadership, metrics=metrics)
@@ -418,7 +443,12 @@ async def build_telegram(settings: Settings, services: Services, redis: Redis | 
                                  allowed_users=settings.TELEGRAM_ALLOWED_USERS)
     daily_report = DailyReportSender(reports, notifier, build_i18n(settings.DEFAULT_LANGUAGE),
                                      settings.DEFAULT_LANGUAGE)
-    return Telegram(bot=bot, dispatcher=dispatcher, notifier=notifier, daily_report=daily_report, sandbox=sandbox)
+    webhook: WebhookReceiver | None = None
+    if settings.TELEGRAM_WEBHOOK_URL and sandbox is None:
+        webhook = WebhookReceiver(bot, dispatcher, webhook_secret(settings, bot.token), UpdateLedger(redis))
+        closers.append(webhook.close)
+    return Telegram(bot=bot, dispatcher=dispatcher, notifier=notifier, daily_report=daily_report, sandbox=sandbox,
+                    webhook=webhook)
 
 
 def fsm_storage(settings: Settings, redis: Redis | None) -> BaseStorage:

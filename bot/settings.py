@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     TELEGRAM_BOT_TOKEN: SecretStr | None = None
     TELEGRAM_API_URL: str = DEFAULT_TELEGRAM_API_URL
     TELEGRAM_ALLOWED_USERS: Annotated[tuple[int, ...], NoDecode] = ()
+    # Webhook mode: Telegram POSTs updates to this address (served by the web server, at its path);
+    # empty: polling (and a webhook left from before is deleted).
+    TELEGRAM_WEBHOOK_URL: str | None = None
+    TELEGRAM_WEBHOOK_SECRET: SecretStr | None = None      # empty: derived from the bot token
 
     DATABASE_URL: str = "sqlite://data/bot.sqlite3"
     REDIS_URL: str | None = None
@@ -174,7 +178,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("REDIS_URL", "WEBAPP_PUBLIC_URL", "EXCHANGE_CUSTOM_API_KEY", "EXCHANGE_CUSTOM_API_SECRET",
-                     "TELEGRAM_BOT_TOKEN", "SIMULATOR_API_KEY", "SIMULATOR_API_SECRET", mode="before")
+                     "TELEGRAM_BOT_TOKEN", "SIMULATOR_API_KEY", "SIMULATOR_API_SECRET", "TELEGRAM_WEBHOOK_URL",
+                     "TELEGRAM_WEBHOOK_SECRET", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -186,6 +191,21 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https://[^/\s]+", value):
             raise ValueError("accepted: the dashboard's public HTTPS address, e.g. https://bot.example.org")
         return value.rstrip("/") if value is not None else None
+
+    @field_validator("TELEGRAM_WEBHOOK_URL")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("accepted: the public HTTPS address Telegram will POST updates to, "
+                             "e.g. https://bot.example.org/telegram/webhook")
+        return value
+
+    @field_validator("TELEGRAM_WEBHOOK_SECRET")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("accepted: 1 to 256 letters, digits, _ or - (or leave empty to derive one)")
+        return value
 
     @field_validator("REDIS_URL")
     @classmethod
@@ -206,6 +226,14 @@ class Settings(BaseSettings):
     def _balances(cls, value: str) -> str:
         parse_balances(value)
         return value
+
+    @model_validator(mode="after")
+    def _webhook_over_https(self) -> Settings:
+        # Telegram calls https:// only; plain http is for a local Bot API server or the emulator.
+        if (self.TELEGRAM_WEBHOOK_URL and self.TELEGRAM_WEBHOOK_URL.startswith("http://")
+                and self.TELEGRAM_API_URL.rstrip("/") == DEFAULT_TELEGRAM_API_URL):
+            raise ValueError("TELEGRAM_WEBHOOK_URL: Telegram only calls https:// addresses; got an http:// one")
+        return self
 
     @model_validator(mode="after")
     def _live_needs_keys(self) -> Settings:
@@ -235,7 +263,7 @@ class Settings(BaseSettings):
         """Every secret in clear, for the log filter that masks them."""
         out = []
         for secret in (self.EXCHANGE_CUSTOM_API_KEY, self.EXCHANGE_CUSTOM_API_SECRET,
-                       self.TELEGRAM_BOT_TOKEN, self.SIMULATOR_API_SECRET):
+                       self.TELEGRAM_BOT_TOKEN, self.SIMULATOR_API_SECRET, self.TELEGRAM_WEBHOOK_SECRET):
             if secret is not None and secret.get_secret_value():
                 out.append(secret.get_secret_value())
         for url in (self.DATABASE_URL, self.REDIS_URL):

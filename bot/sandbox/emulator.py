@@ -69,6 +69,12 @@ class BotApiEmulator:
     # Conflict (two bot processes polling). Off by default; the replica tests turn it on.
     poll_conflicts: bool = False
     _poll_generation: int = 0
+    # Webhook mode (setWebhook): each new update is POSTed to `webhook_url` with the secret header, as
+    # Telegram does, instead of waiting for getUpdates (which then answers 409).
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_deliveries: list[tuple[int, int]] = field(default_factory=list)    # (update_id, HTTP status)
+    _deliveries: set[asyncio.Future[Any]] = field(default_factory=set)
     _sends: dict[int, list[float]] = field(default_factory=dict)
     _all_sends: list[float] = field(default_factory=list)
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -172,10 +178,10 @@ class BotApiEmulator:
                                      status=404)
         try:
             result = await handler({**params, FILES: files})
-        except PollConflict:
+        except PollConflict as conflict:
             call.outcome = "conflict"
-            description = ("Conflict: terminated by other getUpdates request; "
-                           "make sure that only one bot instance is running")
+            description = str(conflict) or ("Conflict: terminated by other getUpdates request; "
+                                            "make sure that only one bot instance is running")
             return web.json_response({"ok": False, "error_code": 409, "description": description}, status=409)
         except ValueError as exc:
             call.outcome = "error"
@@ -213,10 +219,26 @@ class BotApiEmulator:
 
     def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), **payload}
+        if self.webhook_url:
+            task = asyncio.ensure_future(self.post_update(self.webhook_url, update))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+            return update
         self.updates.append(update)
         loop = asyncio.get_event_loop()
         loop.call_soon(lambda: asyncio.ensure_future(self._notify()))
         return update
+
+    async def post_update(self, url: str, update: dict[str, Any], *, secret: str | None = None) -> int:
+        """Deliver one update to a webhook as Telegram does (also: again, or to another replica)."""
+        from aiohttp import ClientSession, ClientTimeout
+
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret if secret is None else secret}
+        async with ClientSession(timeout=ClientTimeout(total=10)) as session, \
+                session.post(url, json=update, headers=headers) as response:
+            status = response.status
+        self.webhook_deliveries.append((int(update["update_id"]), status))
+        return status
 
     async def _notify(self) -> None:
         condition = self._condition()
@@ -227,6 +249,9 @@ class BotApiEmulator:
         return BOT_USER
 
     async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook_url:
+            raise PollConflict("Conflict: can't use getUpdates method while webhook is active; "
+                               "use deleteWebhook to delete the webhook first")
         offset = int(params.get("offset", 0) or 0)
         timeout = float(params.get("timeout", 0) or 0)
         self._poll_generation += 1
@@ -249,7 +274,20 @@ class BotApiEmulator:
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
         if params.get("drop_pending_updates") == "true":
             self.updates.clear()
+        self.webhook_url, self.webhook_secret = "", ""
         return True
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> Any:
+        url = params.get("url", "")
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("bad webhook: an HTTPS URL must be provided for webhook")
+        self.webhook_url, self.webhook_secret = url, params.get("secret_token", "")
+        if params.get("drop_pending_updates") == "true":
+            self.updates.clear()
+        return True
+
+    async def _m_getWebhookInfo(self, params: dict[str, Any]) -> Any:
+        return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": len(self.updates)}
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])

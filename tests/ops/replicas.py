@@ -131,7 +131,7 @@ class Cluster:
 
     async def start_replica(self, **overrides: str) -> Replica:
         name = f"replica-{len(self.replicas) + 1}"
-        port = free_port()
+        port = int(overrides.pop("WEBAPP_PORT", 0)) or free_port()
         log_path = self.workdir / f"{name}.log"
         with log_path.open("wb") as out:
             process = await asyncio.create_subprocess_exec(
