@@ -40,6 +40,7 @@ from bot.services.audited_exchange import AuditedExchange
 from bot.services.auto_orders import AutoOrderService
 from bot.services.circuit import CircuitBreaker, GuardedExchange
 from bot.services.daily_report import DailyReportService
+from bot.services.demo import demo_settings, is_demo, replay_from_ms, seed_demo_watchlist
 from bot.services.events import EventBus
 from bot.services.fenced_exchange import FencedExchange
 from bot.services.leadership import Leadership, RedisLeadership, SoleLeadership, leader_duty
@@ -133,6 +134,7 @@ class Application:
     closers: list[Closer] = field(default_factory=list)
     leadership: Leadership = field(default_factory=SoleLeadership)
     metrics: Metrics = field(default_factory=Metrics)
+    demo: bool = False                      # the offline demo (bot.services.demo)
     web_url: str | None = None
     _runner: web.AppRunner | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -157,6 +159,8 @@ class Application:
         self.web_url = f"http://{self.settings.WEBAPP_HOST}:{port}"
         log.info("web server on %s (health: %s/healthz)", self.web_url, self.web_url)
         self.announce_mini_app()
+        if self.demo:
+            await self.seed_demo()
         start_exchange = getattr(self.exchange, "start", None)   # the paper exchange's replay clock
         if start_exchange is not None:
             await start_exchange()
@@ -173,6 +177,19 @@ class Application:
 
             self._tasks.append(asyncio.create_task(run_terminal_chat(
                 sandbox.emulator, sandbox.user_id, self.settings.DEFAULT_LANGUAGE), name="sandbox-chat"))
+
+    async def seed_demo(self) -> None:
+        """The demo's coins on an empty watchlist, and what to expect, beside the sandbox chat."""
+        seeded = await seed_demo_watchlist(set(await self.exchange.instruments()))
+        if not seeded:
+            return
+        trading = ", ".join(c.symbol for c in seeded if c.trade)
+        alerting = ", ".join(c.symbol for c in seeded if not c.trade)
+        log.info("demo watchlist: %s with automatic buys, %s with alerts", trading, alerting)
+        print(f"Demo: bundled 2024 candles, one hour every {self.settings.PAPER_REPLAY_SECONDS} s "
+              f"(PAPER_REPLAY_SECONDS). Watching {trading} (automatic paper buys, Trade=YES) and {alerting} "
+              f"(alerts). The first signals and buys come within about a minute; /watchlist, /signals and "
+              f"/orders show them.", flush=True)
 
     def local_mini_app_url(self) -> str | None:
         """The dashboard on this server, signed for the first allowed (or the sandbox) user: for a browser
@@ -344,6 +361,9 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
         # The sandbox's own chat user is the only one who can talk to it, for every part alike
         # (commands, actions, the Mini App), not only the dispatcher.
         settings = settings.model_copy(update={"TELEGRAM_ALLOWED_USERS": (DEMO_USER_ID,)})
+    demo = is_demo(settings)
+    if demo:
+        settings = demo_settings(settings)
     closers: list[Closer] = []
     redis: Redis | None = None
     leadership: Leadership = SoleLeadership()
@@ -361,9 +381,10 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
     # reaches the exchange nor the audit log.
     breaker = CircuitBreaker(failures=settings.EXCHANGE_CIRCUIT_FAILURES,
                              retry_s=settings.EXCHANGE_CIRCUIT_RETRY_SECONDS)
-    audited = GuardedExchange(AuditedExchange(FencedExchange(MeteredExchange(
-        exchange if exchange is not None else build_exchange(settings), metrics))), breaker, events,
-        tell=lambda: leadership.is_leader)
+    if exchange is None:
+        exchange = build_exchange(settings, **demo_exchange(demo))
+    audited = GuardedExchange(AuditedExchange(FencedExchange(MeteredExchange(exchange, metrics))), breaker, events,
+                              tell=lambda: leadership.is_leader)
     closers.append(audited.close)
     services = build_services(settings, audited, events)
     scheduler = JobScheduler(lock=lock, timezone=settings.TIMEZONE, leadership=leadership,
@@ -387,9 +408,14 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
         add_webhook_route(web_app, webhook_path(settings.TELEGRAM_WEBHOOK_URL or ""), telegram.webhook)
     app = Application(settings=settings, events=events, lock=lock, redis=redis, exchange=audited,
                       services=services, scheduler=scheduler, health=health, web_app=web_app,
-                      telegram=telegram, closers=closers, leadership=leadership, metrics=metrics)
+                      telegram=telegram, closers=closers, leadership=leadership, metrics=metrics, demo=demo)
     watch(app)
     return app
+
+
+def demo_exchange(demo: bool) -> dict[str, Any]:
+    """The demo's replay starts where the bundled candles soon show the strategy at work."""
+    return {"replay_from_ms": replay_from_ms()} if demo else {}
 
 
 def watch(app: Application) -> None:

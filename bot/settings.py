@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     PAPER_SLIPPAGE_PERCENT: Decimal = Field(default=Decimal("0.05"), ge=0, le=10)
     PAPER_MAKER_FEE_PERCENT: Decimal = Field(default=Decimal("0.25"), ge=0, le=5)
     PAPER_TAKER_FEE_PERCENT: Decimal = Field(default=Decimal("0.50"), ge=0, le=5)
+    # Replayed candle files (MARKET_DATA=replay:DIR, and the sandbox demo): real seconds per candle.
+    PAPER_REPLAY_SECONDS: Decimal = Field(default=Decimal(5), ge=Decimal("0.1"), le=3600)
 
     # Signal strategy (bot/domain/strategy.py).
     STRATEGY_RSI_BUY: Decimal = Field(default=Decimal(30), gt=0, lt=100)

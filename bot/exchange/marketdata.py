@@ -93,10 +93,12 @@ class ReplayMarketData:
 
     The clock (`now_ms`) is the close time of the newest visible candle of the main timeframe: a
     candle is visible once it has closed. It starts `warmup` candles after the earliest file start,
-    so indicators have history, and each `step()` advances it by one main-timeframe candle.
+    so indicators have history (or with the candle opened at `first_candle_ms` as the newest one),
+    and each `step()` advances it by one main-timeframe candle.
     """
 
-    def __init__(self, directory: Path | str, timeframe: str = "1h", warmup: int = 300) -> None:
+    def __init__(self, directory: Path | str, timeframe: str = "1h", warmup: int = 300,
+                 first_candle_ms: int | None = None) -> None:
         self.directory = Path(directory)
         self.timeframe = timeframe
         self.step_ms = timeframe_ms(timeframe)
@@ -111,6 +113,8 @@ class ReplayMarketData:
         start = min(c[0].timestamp_ms for c in self.series.values())
         self.end_ms = max(c[-1].timestamp_ms for c in self.series.values()) + self.step_ms
         self.now_ms = min(start + (warmup + 1) * self.step_ms, self.end_ms)
+        if first_candle_ms is not None:         # a chosen start: that candle is the newest one shown
+            self.now_ms = min(max(first_candle_ms + self.step_ms, start + self.step_ms), self.end_ms)
         self._instruments = {s: instrument_for(s, c) for s, c in self.series.items()}
 
     # clock ----------------------------------------------------------------------------------

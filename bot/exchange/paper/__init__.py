@@ -14,14 +14,15 @@ BUNDLED = Path(__file__).resolve().parents[2] / "data" / "candles"
 PUBLIC_API_URL = "https://api.crypto.com/exchange/v1"
 
 
-def market_data_for(source: str, settings: Settings) -> MarketData:
-    """`replay:DIR` -> the candle files in DIR; `exchange` -> crypto.com's public REST data."""
+def market_data_for(source: str, settings: Settings, *, replay_from_ms: int | None = None) -> MarketData:
+    """`replay:DIR` -> the candle files in DIR (first showing the candle opened at `replay_from_ms`,
+    when given); `exchange` -> crypto.com's public REST data."""
     if source.startswith("replay:"):
         folder = Path(source.removeprefix("replay:"))
         if not folder.is_dir():
             raise SettingsError(f"MARKET_DATA: replay folder {folder} does not exist")
         try:
-            return ReplayMarketData(folder)
+            return ReplayMarketData(folder, first_candle_ms=replay_from_ms)
         except FileNotFoundError as exc:        # a folder without candle files
             raise SettingsError(f"MARKET_DATA: {exc}") from None
     # Public endpoints only: the paper exchange never needs keys. A simulator URL works as well.
@@ -30,12 +31,14 @@ def market_data_for(source: str, settings: Settings) -> MarketData:
 
 def build_paper_exchange(settings: Settings, *, market_data: MarketData | str | None = None,
                          clock: Callable[[], int] | None = None, pace_seconds: float | None = None,
-                         store: PaperStore | bool | None = True) -> PaperExchange:
+                         store: PaperStore | bool | None = True, replay_from_ms: int | None = None) -> PaperExchange:
     """The composition root's paper exchange. `store=True` keeps its state in the database
-    (initialised before `start()`); pass `store=None` for a memory-only exchange."""
+    (initialised before `start()`); pass `store=None` for a memory-only exchange. A replay steps one
+    candle every PAPER_REPLAY_SECONDS; public market data is polled every 15 s."""
     feed = market_data if not isinstance(market_data, (str, type(None))) else \
-        market_data_for(market_data or settings.MARKET_DATA, settings)
-    pace = pace_seconds if pace_seconds is not None else (5.0 if isinstance(feed, ReplayMarketData) else 15.0)
+        market_data_for(market_data or settings.MARKET_DATA, settings, replay_from_ms=replay_from_ms)
+    pace = pace_seconds if pace_seconds is not None else (
+        float(settings.PAPER_REPLAY_SECONDS) if isinstance(feed, ReplayMarketData) else 15.0)
     return PaperExchange(feed, parse_balances(settings.PAPER_STARTING_BALANCES),
                          maker_fee_percent=settings.PAPER_MAKER_FEE_PERCENT,
                          taker_fee_percent=settings.PAPER_TAKER_FEE_PERCENT,
