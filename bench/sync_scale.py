@@ -1,11 +1,11 @@
 """One sync cycle's exchange calls and wall time as the stored history grows (100 ... 100,000 orders).
 
 For each size: a fresh SQLite database, an exchange seeded with that many final orders over
-180 days, a first sync and the back-fill (its own task in the app, run to the end here), then three
-ordinary cycles measured.
+180 days, a first sync and the back-fill (its own task in the app, run to the end here), then ten
+ordinary cycles measured (their median: the machine is shared, single cycles are noisy).
 Goal: calls constant, time growing far slower than the history.
 
-    .venv/bin/python bench/sync_scale.py [--sizes 100,1000,10000,100000]
+    .venv/bin/python bench/sync_scale.py [--sizes 100,1000,10000,100000] [--cycles 10]
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Timed:
         return call
 
 
-async def measure(size: int) -> dict[str, object]:
+async def measure(size: int, cycles: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         await init_db(f"sqlite://{tmp}/bench.sqlite3")
         try:
@@ -72,7 +72,7 @@ async def measure(size: int) -> dict[str, object]:
                 first_s = time.perf_counter() - started
                 stored = await OrderRecord.all().count()
                 times, own, per_cycle = [], [], []
-                for _ in range(3):
+                for _ in range(cycles):
                     before = Counter(calls())
                     exchange.seconds = 0.0
                     started = time.perf_counter()
@@ -92,9 +92,10 @@ async def measure(size: int) -> dict[str, object]:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100,1000,10000,100000")
+    parser.add_argument("--cycles", type=int, default=10)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    results = [await measure(size) for size in sizes]
+    results = [await measure(size, args.cycles) for size in sizes]
     print(f"{'stored orders':>14} {'first sync s':>13} {'cycle s':>9} {'bot-side s':>11} {'calls/cycle':>12} "
           f"{'history calls':>14}  calls")
     for r in results:

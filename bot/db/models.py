@@ -54,25 +54,40 @@ class OrderRecord(TimestampMixin, Model):
     # True when the bot saw this order open or fill live (not first seen in back-fill/first sync):
     # only such buys trigger automatic protection.
     watched = fields.BooleanField(default=False)
+    # A watched buy whose newly filled quantity the protection has not dealt with yet: set in the
+    # same write as the fill, cleared once a protection tranche stands for it (crash-safe, and each
+    # cycle reads only these rows, not every filled buy ever).
+    protection_due = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "orders"
         unique_together = (("mode", "account", "exchange_order_id"), ("mode", "account", "client_oid"))
         # The time index serves the history lists (keyset pages by creation time, then id); the group
-        # index finds a group's legs without reading every stored order.
+        # index finds a group's legs without reading every stored order; the last, the buys whose
+        # fill waits for protection.
         indexes = (("mode", "account", "status"), ("mode", "account", "symbol", "status"),
-                   ("mode", "account", "create_time_ns", "id"), ("oco_group_id",))
+                   ("mode", "account", "create_time_ns", "id"), ("oco_group_id",),
+                   ("mode", "account", "protection_due"))
 
 
 class OcoGroupRecord(TimestampMixin, Model):
-    """A stop-loss + take-profit pair protecting one filled buy."""
+    """A stop-loss + take-profit pair protecting one filled buy, or one tranche of it.
+
+    A buy that fills in parts gets a group per newly filled part (tranche 0, 1, ...)."""
     id = fields.CharField(max_length=40, primary_key=True)
     mode = fields.CharField(max_length=8)
     account = fields.CharField(max_length=64, default="main")
     symbol = fields.CharField(max_length=32, db_index=True)
+    # The buy protected, on its first tranche only: unique, the guard against protecting a buy twice.
+    # Later tranches (a buy filled in parts) leave it empty; `entry_order_id` names the buy on all.
     entry_exchange_order_id = fields.CharField(max_length=64, null=True)
+    entry_order_id = fields.CharField(max_length=64, null=True)
+    tranche = fields.IntField(default=0, db_default=0)
     state = fields.CharField(max_length=24, db_index=True)
     quantity = money()
+    # The part of the entry's fill this group stands for (what it was asked to protect; `quantity` is
+    # what it could place).
+    entry_quantity = money(default=0, db_default=0)
     entry_price = money()
     stop_loss_price = money()
     take_profit_price = money()
@@ -89,6 +104,8 @@ class OcoGroupRecord(TimestampMixin, Model):
     class Meta:
         table = "oco_groups"
         unique_together = (("mode", "account", "entry_exchange_order_id"),)
+        # Indexes only (no column change): on SQLite, altering a column rebuilds the table.
+        indexes = (("mode", "account", "entry_order_id"), ("stop_loss_client_oid",), ("take_profit_client_oid",))
 
 
 class WatchlistEntry(TimestampMixin, Model):

@@ -67,9 +67,11 @@ def next_state(state: GroupState, event: GroupEvent) -> GroupState:
 LEG_ROLES = (OrderRole.STOP_LOSS, OrderRole.TAKE_PROFIT)
 
 
-def group_id_for_entry(mode: str, account: str, entry_order_id: str) -> str:
-    """One group per filled buy, named after it: the same buy always maps to the same group."""
-    digest = hashlib.sha256(f"oco|{mode}|{account}|{entry_order_id}".encode()).hexdigest()
+def group_id_for_entry(mode: str, account: str, entry_order_id: str, tranche: int = 0) -> str:
+    """One group per filled buy (per tranche of a buy filled in parts), named after it: the same
+    buy and tranche always map to the same group."""
+    key = f"oco|{mode}|{account}|{entry_order_id}" + (f"|{tranche}" if tranche else "")
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f"g-{digest[:30]}"
 
 

@@ -119,6 +119,25 @@ def plan_protection(instrument: Instrument, *, filled_quantity: Decimal, entry_p
                           take_profit_price=prices.take_profit, shortfall=reason)
 
 
+def next_tranche(instrument: Instrument, *, sellable_bought: Decimal, handled: Decimal,
+                 entry_price: Decimal | None, stop_loss_percent: Decimal, buy_done: bool) -> Decimal:
+    """How much of a buy's fill a new protection tranche takes now (0: none now).
+
+    `handled` is what earlier tranches of the buy stand for. While the buy is still open, the
+    unprotected part waits until it can be placed on its own (a whole quantity step worth the
+    instrument's minimum at the stop price); once the buy has ended, whatever is left is planned,
+    so a remainder too small to place is reported instead of forgotten."""
+    rest = instrument.floor_qty(max(ZERO, sellable_bought - handled))
+    if rest <= 0 or buy_done:
+        return rest
+    if entry_price is None or entry_price <= 0:
+        return ZERO
+    stop = instrument.round_price(entry_price - percent_of(entry_price, stop_loss_percent), Side.SELL, role="stop_loss")
+    if instrument.min_notional > 0 and rest * stop < instrument.min_notional:
+        return ZERO
+    return rest
+
+
 def remaining_for_sibling(group_quantity: Decimal, filled_by_leg: Decimal, instrument: Instrument) -> Decimal:
     """After one leg sold part of the position, the other must protect only what is left."""
     return instrument.floor_qty(max(ZERO, group_quantity - filled_by_leg))

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 __all__ = ["DAY_NS", "HISTORY_CURSOR", "SyncReport", "SyncService", "day_windows", "order_time_ns"]
 
 HISTORY_CURSOR = "order_history"
+# Buys whose fills the protection covers (not its own legs).
+_ENTRY_ROLES = frozenset({OrderRole.ENTRY.value, OrderRole.MANUAL.value, OrderRole.UNKNOWN.value})
 
 
 @dataclass
@@ -214,11 +216,13 @@ class SyncService:
         row = await self.repo.get(order.order_id)
         if row is None:
             role, group_id = await self._classify(order)
-            row = await self.repo.insert(order, role=role, source=guess_source(order.client_oid),
-                                         watched=watched if watched is not None else self.is_watched(order),
-                                         group_id=group_id)
+            watched = watched if watched is not None else self.is_watched(order)
             previous_status: OrderStatus | None = None
             previous_filled = ZERO
+            # Marked due in the very write that records the fill: a crash right after loses nothing.
+            due = watched and self._protects(order, role, previous_status, previous_filled)
+            row = await self.repo.insert(order, role=role, source=guess_source(order.client_oid),
+                                         watched=watched, group_id=group_id, protection_due=due)
             if report is not None:
                 report.new_orders += 1
         else:
@@ -227,7 +231,8 @@ class SyncService:
             previous_status, previous_filled = OrderStatus(row.status), row.filled_quantity
             if previous_status.is_final and order.status.is_open:
                 return        # a stale report (stream replay) must not reopen a finished order
-            await self.repo.update(row, order)
+            due = row.watched and self._protects(order, row.role, previous_status, previous_filled)
+            await self.repo.update(row, order, **({"protection_due": True} if due else {}))
             if report is not None:
                 report.changed_orders += 1
         if not row.watched:
@@ -238,8 +243,21 @@ class SyncService:
         role = OrderRole(row.role)
         if role in (OrderRole.STOP_LOSS, OrderRole.TAKE_PROFIT):
             await self.protection.on_leg_change(row, order, previous_filled)
-        elif order.side is Side.BUY and order.status.is_final and order.filled_quantity > 0:
+        elif row.protection_due:
             await self.protection.protect(row)
+
+    def _protects(self, order: Order, role: str, previous_status: OrderStatus | None,
+                  previous_filled: Decimal) -> bool:
+        """Whether this change of a watched order leaves a part of a buy to protect: its fill grew
+        (while it is still open, too: each part is protected as it fills), or it just ended with
+        something filled (a remainder too small to place alone is planned then)."""
+        if (self.protection is None or order.side is not Side.BUY or role not in _ENTRY_ROLES
+                or order.filled_quantity <= 0):
+            return False
+        ended = order.status.is_final and (previous_status is None or not previous_status.is_final)
+        if order.list_id:
+            return ended     # an OTOCO's exits are the exchange's, live with the fill: adopted when it ends
+        return ended or order.filled_quantity > previous_filled
 
     async def _classify(self, order: Order) -> tuple[str, str | None]:
         if order.client_oid:

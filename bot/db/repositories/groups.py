@@ -64,6 +64,12 @@ class OcoGroupRepository:
                 *_BOOK_COLUMNS)]
         return found
 
+    async def of_entry(self, entry_order_id: str) -> list[OcoGroupRecord]:
+        """The groups protecting one buy: one per tranche (a buy filled in parts), in order."""
+        rows: list[OcoGroupRecord] = await self._groups().filter(
+            entry_order_id=entry_order_id).order_by("tranche")
+        return rows
+
     async def for_leg_client_oid(self, client_oid: str) -> tuple[OcoGroupRecord, OrderRole] | None:
         """The group whose current stop-loss or take-profit has this client_oid, with the leg's role."""
         group = await self._groups().filter(stop_loss_client_oid=client_oid).first()

@@ -186,13 +186,13 @@ class OrderRepository:
         return {str(i) for i in found}
 
     async def insert(self, order: Order, *, role: str, source: str, watched: bool,
-                     group_id: str | None = None) -> OrderRecord:
+                     group_id: str | None = None, protection_due: bool = False) -> OrderRecord:
         fields = order_fields(order)
         if fields["client_oid"] and await self._orders().filter(client_oid=fields["client_oid"]).exists():
             fields["client_oid"] = None    # a reused client_oid (the exchange's nonce default) must not block the row
         row: OrderRecord = await OrderRecord.create(
             mode=self.mode, account=self.account, exchange_order_id=order.order_id, role=role, source=source,
-            watched=watched, oco_group_id=group_id, **fields)
+            watched=watched, oco_group_id=group_id, protection_due=protection_due, **fields)
         return row
 
     async def insert_missing(self, orders: list[Order], *, watched: Callable[[Order], bool],
@@ -242,21 +242,27 @@ class OrderRepository:
             oco_group__state="closed").order_by("id")
         return rows
 
+    async def ended_legs_of_active_groups(self) -> list[OrderRecord]:
+        """Legs that ended (as last mirrored) while their group is still active: a reaction that a
+        failure or a crash cut short. Normally none; read through the status index, not per group."""
+        rows: list[OrderRecord] = await self._orders().filter(
+            role__in=LEG_ROLES, status__in=FINAL_STATUS_VALUES, oco_group__state="active").order_by("id")
+        return rows
+
     async def legs_of(self, group_id: str) -> list[OrderRecord]:
         rows: list[OrderRecord] = await self._orders().filter(oco_group_id=group_id).order_by("id")
         return rows
 
-    async def entries_without_group(self) -> list[OrderRecord]:
-        """Watched buys that filled (fully, or partly then ended) and have no protection group yet."""
-        # Groups protecting coins held (a Protect action) have no entry order.
-        grouped = await OcoGroupRecord.filter(mode=self.mode, account=self.account,
-                                              entry_exchange_order_id__isnull=False).values_list(
-            "entry_exchange_order_id", flat=True)
-        rows: list[OrderRecord] = await self._orders().filter(
-            watched=True, side=Side.BUY.value, status__in=FINAL_STATUS_VALUES, filled_quantity__gt=Decimal(0),
-            role__in=[OrderRole.ENTRY.value, OrderRole.MANUAL.value, OrderRole.UNKNOWN.value],
-        ).exclude(exchange_order_id__in=[*grouped, "-"]).order_by("id")
+    async def due_for_protection(self) -> list[OrderRecord]:
+        """Watched buys with a filled part the protection has not dealt with yet (an index read:
+        only those rows, however many buys were ever stored)."""
+        rows: list[OrderRecord] = await self._orders().filter(protection_due=True).order_by("id")
         return rows
+
+    async def clear_protection_due(self, row: OrderRecord) -> None:
+        """The protection dealt with the row's fill as read: unless a newer fill landed meanwhile
+        (then it stays due for that one)."""
+        await self._orders().filter(id=row.id, filled_quantity=row.filled_quantity).update(protection_due=False)
 
     async def open_legs(self) -> list[OrderRecord]:
         """Every stop-loss and take-profit still open, grouped or not (health looks for orphans)."""
@@ -332,8 +338,8 @@ class OrderRepository:
                 continue
             covered = set(await OcoGroupRecord.filter(
                 mode=self.mode, account=self.account, state__in=["placing", "active"],
-                entry_exchange_order_id__in=[r.exchange_order_id for r in rows]).values_list(
-                "entry_exchange_order_id", flat=True))
+                entry_order_id__in=[r.exchange_order_id for r in rows]).values_list(
+                "entry_order_id", flat=True))
             row = next((r for r in rows if r.exchange_order_id not in covered), None)
             if row is not None:
                 found[asset] = row

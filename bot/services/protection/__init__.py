@@ -39,8 +39,9 @@ class ProtectionService:
                                        prefer_native_oco=prefer_native_oco, step_hook=step_hook, links=links)
         self.legs = LegReactor(sender, repository, groups, events, lock, links)
 
-    async def protect(self, entry: OrderRecord) -> ProtectionResult:
-        """Protect a watched buy that filled; idempotent (one group per buy, ever)."""
+    async def protect(self, entry: OrderRecord) -> ProtectionResult | None:
+        """Protect the part of a watched buy filled since its last tranche (None: nothing to do now);
+        idempotent."""
         return await self.placer.protect(entry)
 
     @property

@@ -49,6 +49,7 @@ class LegReactor:
         # Shared with the placer too, which adds each group it activates.
         self.links = links if links is not None else LinkedLegs()
         self._early_cancels: dict[str, asyncio.Future[None]] = {}     # sibling client_oid -> its cancel
+        self._links_loaded = False
 
     def cancel_sibling_at_once(self, order: Order) -> asyncio.Future[None] | None:
         """A stream push: when it is the fill of a followed leg, send the sibling's cancel now, before
@@ -105,7 +106,7 @@ class LegReactor:
         sibling_existed, sibling_problem = await self._cancel_sibling(group, role)
         legs = await self.orders.legs_of(group.id)
         instrument = await self.sender.instrument(group.symbol)
-        entry = await self.orders.get(group.entry_exchange_order_id or "")
+        entry = await self.orders.get(group.entry_order_id or "")
         trip = close_round_trip(legs=[_fill(leg) for leg in legs], closing_leg=_fill(row),
                                 entry=_fill(entry) if entry is not None else None, entry_price=group.entry_price,
                                 base=instrument.base, quote=instrument.quote)
@@ -198,9 +199,16 @@ class LegReactor:
     async def catch_up_active_groups(self) -> None:
         """A leg's end already mirrored, but its group not moved on (the reaction was cut off by a
         failure or a crash): act on it now. The reactions are idempotent, so doing this every cycle
-        never acts twice."""
-        for group in await self.groups.in_states([GroupState.ACTIVE.value]):
-            self.links.track(group)               # after a restart, too
+        never acts twice. Only groups with an ended leg are read, not every active group."""
+        if not self._links_loaded:
+            # After a restart, once: from then on the placer and the reactions keep `links` current.
+            for group in await self.groups.in_states([GroupState.ACTIVE.value]):
+                self.links.track(group)
+            self._links_loaded = True
+        ended = await self.orders.ended_legs_of_active_groups()
+        for group in await self.groups.many(dict.fromkeys(gid for leg in ended if (gid := group_id_of(leg)))):
+            if GroupState(group.state) is not GroupState.ACTIVE:
+                continue
             current = {group.stop_loss_client_oid: OrderRole.STOP_LOSS,
                        group.take_profit_client_oid: OrderRole.TAKE_PROFIT}
             legs = [leg for leg in await self.orders.legs_of(group.id) if leg.client_oid in current]

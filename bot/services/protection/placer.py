@@ -31,12 +31,13 @@ from bot.domain.oco import (
     leg_client_oid,
     next_state,
 )
-from bot.domain.orders import OrderRole, OrderType, Side
+from bot.domain.orders import OrderRole, OrderStatus, OrderType, Side
 from bot.domain.protection import (
     DEFAULT_STOP_LOSS_PERCENT,
     DEFAULT_TAKE_PROFIT_PERCENT,
     OpenSell,
     ProtectionPlan,
+    next_tranche,
     plan_protection,
 )
 from bot.domain.reasons import Reason
@@ -117,24 +118,47 @@ class ProtectionPlacer:
         return Reason.of("partly_protected", protected=plain(group.quantity), wanted=plain(wanted),
                          asset=instrument.base)
 
-    async def protect(self, entry: OrderRecord) -> ProtectionResult:
-        """Protect a watched buy that filled; idempotent (one group per buy, ever)."""
+    async def protect(self, entry: OrderRecord) -> ProtectionResult | None:
+        """Protect what a watched buy has filled and no group stands for yet; idempotent.
+
+        A buy that fills in parts gets a group per part (tranche 0, 1, ...) as soon as the part can
+        be placed on its own, while the buy is still open; what is left when it ends gets the last
+        one. Each tranche is an independent OCO (its own legs, client_oids named after the tranche),
+        so nothing already placed is ever amended. None: nothing to protect now."""
         async with self.events.held_while(self.lock):
-            group_id = group_id_for_entry(self.mode, self.orders.account, entry.exchange_order_id)
-            group = await self.groups.get(group_id)
-            if group is None and entry.list_id:
-                adopted = await self._adopt_exchange_legs(group_id, entry)
+            # The freshest fill: a stream update may have landed while this call waited for the lock.
+            entry = await self.orders.get(entry.exchange_order_id) or entry
+            tranches = await self.groups.of_entry(entry.exchange_order_id)
+            if not tranches and entry.list_id:
+                adopted = await self._adopt_exchange_legs(
+                    group_id_for_entry(self.mode, self.orders.account, entry.exchange_order_id), entry)
                 if adopted is not None:
+                    await self.orders.clear_protection_due(entry)
                     return adopted
-            planned_now = group is None
-            if group is None:
-                group = await self._plan_and_save(group_id, entry)
-                if GroupState(group.state) is GroupState.FAILED:
-                    return ProtectionResult(group_id, GroupState.FAILED, ZERO, None, group.failure_reason)
-            elif GroupState(group.state) is not GroupState.PLACING:
-                return ProtectionResult(group_id, GroupState(group.state), group.quantity,
-                                        group.native_list_id is not None)
-            return await self._place(group, await self._sellable_bought(entry), look_first=not planned_now)
+            result: ProtectionResult | None = None
+            for group in tranches:
+                if GroupState(group.state) is GroupState.PLACING:
+                    result = await self._place(group, group.entry_quantity or group.quantity)
+                else:
+                    result = ProtectionResult(group.id, GroupState(group.state), group.quantity,
+                                              group.native_list_id is not None)
+            instrument = await self.sender.instrument(entry.symbol)
+            stop_pct, _ = await self._percentages(entry.symbol)
+            quantity = next_tranche(instrument, sellable_bought=await self._sellable_bought(entry),
+                                    handled=sum((g.entry_quantity for g in tranches), ZERO),
+                                    entry_price=entry.avg_price or entry.price, stop_loss_percent=stop_pct,
+                                    buy_done=OrderStatus(entry.status).is_final)
+            if quantity <= 0:
+                await self.orders.clear_protection_due(entry)
+                return result
+            tranche = tranches[-1].tranche + 1 if tranches else 0
+            group_id = group_id_for_entry(self.mode, self.orders.account, entry.exchange_order_id, tranche)
+            group = await self._plan_and_save(group_id, entry, quantity, tranche)
+            # The tranche is on record (in "placing" when it sends anything): from here a crash resumes it.
+            await self.orders.clear_protection_due(entry)
+            if GroupState(group.state) is GroupState.FAILED:
+                return ProtectionResult(group_id, GroupState.FAILED, ZERO, None, group.failure_reason)
+            return await self._place(group, quantity, look_first=False)
 
     async def _adopt_exchange_legs(self, group_id: str, entry: OrderRecord) -> ProtectionResult | None:
         """A buy sent as an OTOCO is protected by the exchange: its stop-loss and take-profit legs went
@@ -149,8 +173,10 @@ class ProtectionPlacer:
         take_price = take.trigger_price or take.price
         group = await self.groups.create(
             group_id, symbol=entry.symbol,
-            entry_exchange_order_id=entry.exchange_order_id, state=GroupState.ACTIVE.value,
-            quantity=stop.quantity, entry_price=entry.avg_price or entry.price or ZERO,
+            entry_exchange_order_id=entry.exchange_order_id, entry_order_id=entry.exchange_order_id,
+            state=GroupState.ACTIVE.value,
+            quantity=stop.quantity, entry_quantity=stop.quantity,
+            entry_price=entry.avg_price or entry.price or ZERO,
             stop_loss_price=stop.trigger_price, take_profit_price=take_price or ZERO,
             native_list_id=entry.list_id, stop_loss_client_oid=stop.client_oid,
             take_profit_client_oid=take.client_oid)
@@ -201,22 +227,23 @@ class ProtectionPlacer:
         """After a restart: finish groups left in "placing", and protect watched fills that have none."""
         results = []
         for group in await self.groups.in_states([GroupState.PLACING.value]):
-            entry = await self.orders.get(group.entry_exchange_order_id or "")
             async with self.events.held_while(self.lock):
                 fresh = await self.groups.get(group.id)
                 if fresh is None or GroupState(fresh.state) is not GroupState.PLACING:
                     continue
-                wanted = await self._sellable_bought(entry) if entry is not None else fresh.quantity
-                results.append(await self._place(fresh, wanted))
-        for entry in await self.orders.entries_without_group():
-            results.append(await self.protect(entry))
+                results.append(await self._place(fresh, fresh.entry_quantity or fresh.quantity))
+        for entry in await self.orders.due_for_protection():
+            result = await self.protect(entry)
+            if result is not None:
+                results.append(result)
         return results
 
-    async def _plan_and_save(self, group_id: str, entry: OrderRecord) -> OcoGroupRecord:
+    async def _plan_and_save(self, group_id: str, entry: OrderRecord, bought: Decimal,
+                             tranche: int) -> OcoGroupRecord:
+        """Plan and record tranche `tranche` of `entry`, standing for `bought` of its fill."""
         instrument = await self.sender.instrument(entry.symbol)
         stop_pct, take_pct = await self._percentages(entry.symbol)
         entry_price = entry.avg_price or entry.price
-        bought = await self._sellable_bought(entry)
         balances = await self.exchange.balances()
         free = balances[instrument.base].free if instrument.base in balances else ZERO
         sells: list[OpenSell] = []
@@ -236,7 +263,9 @@ class ProtectionPlacer:
         places = plan is not None and plan.places_anything
         group = await self.groups.create(
             group_id, symbol=entry.symbol,
-            entry_exchange_order_id=entry.exchange_order_id,
+            # Only the first tranche holds the unique entry column (see OcoGroupRecord).
+            entry_exchange_order_id=entry.exchange_order_id if tranche == 0 else None,
+            entry_order_id=entry.exchange_order_id, tranche=tranche, entry_quantity=bought,
             state=(GroupState.PLACING if places else GroupState.FAILED).value,
             quantity=plan.quantity if plan else ZERO, entry_price=entry_price or ZERO,
             stop_loss_price=plan.stop_loss_price if plan else ZERO,
