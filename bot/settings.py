@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.schedule import cron_period
+
 DEFAULT_EXCHANGE_API_URL = "https://api.crypto.com/exchange/v1"
 DEFAULT_EXCHANGE_WS_URL = "wss://stream.crypto.com/exchange/v1/user"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
@@ -61,6 +63,8 @@ class Settings(BaseSettings):
     TIMEZONE: str = "UTC"
     DAILY_ALERT_TIME: str = "08:00"
 
+    # Periods a cron schedule repeats evenly (bot/domain/schedule.py): a divisor of a minute, whole
+    # minutes dividing an hour, or whole hours dividing a day; each at least its minimum.
     SYNC_INTERVAL_SECONDS: int = Field(default=60, ge=5)
     SIGNAL_INTERVAL_SECONDS: int = Field(default=30, ge=5)
     MARKET_INTERVAL_SECONDS: int = Field(default=300, ge=30)
@@ -146,6 +150,14 @@ class Settings(BaseSettings):
         if not match or int(match[1]) > 23 or int(match[2]) > 59:
             raise ValueError(f"got {value!r}; accepted: HH:MM, e.g. 08:00")
         return f"{int(match[1]):02d}:{match[2]}"
+
+    @field_validator("SYNC_INTERVAL_SECONDS", "SIGNAL_INTERVAL_SECONDS", "MARKET_INTERVAL_SECONDS")
+    @classmethod
+    def _cron_period(cls, value: int) -> int:
+        if cron_period(value) is None:
+            raise ValueError(f"{value} s does not divide a minute, an hour or a day evenly; use e.g. 5, 6, 10, 12, "
+                             "15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600 or 86400")
+        return value
 
     @field_validator("LOG_LEVEL")
     @classmethod

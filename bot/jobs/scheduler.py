@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import aiocron
 
+from bot.domain.schedule import cron_period
 from bot.exchange.errors import ExchangeError
 from bot.services.leadership import Leadership, LeadershipLost, check_fence, leader_duty
 from bot.services.locks import JobLock
@@ -26,14 +27,16 @@ log = logging.getLogger(__name__)
 
 
 def interval_spec(seconds: int) -> str:
-    """An aiocron (cronsim, seconds first) spec that fires every `seconds`."""
-    if seconds < 60 and 60 % seconds == 0:
-        return f"*/{seconds} * * * * *"
-    if seconds % 60 == 0 and seconds < 3600 and 60 % (seconds // 60) == 0:
-        return f"0 */{seconds // 60} * * * *"
-    if seconds % 3600 == 0 and 24 % (seconds // 3600) == 0:
-        return f"0 0 */{seconds // 3600} * * *"
-    raise ValueError(f"{seconds} s cannot be expressed as a cron interval; use a divisor of 60 s, 60 min or 24 h")
+    """An aiocron (cronsim, seconds first) spec that fires every `seconds` (see bot/domain/schedule.py)."""
+    period = cron_period(seconds)
+    if period is None:
+        raise ValueError(f"{seconds} s cannot be expressed as a cron interval; use a divisor of 60 s, 60 min or 24 h")
+    unit, count = period
+    if unit == 1:
+        return f"*/{count} * * * * *"
+    if unit == 60:
+        return f"0 */{count} * * * *"
+    return f"0 0 */{count} * * *"
 
 
 @dataclass

@@ -99,6 +99,11 @@ def test_live_trading_with_keys_is_live(monkeypatch: pytest.MonkeyPatch) -> None
     ("REDIS_URL", "localhost:6379", "redis://"),
     ("TELEGRAM_BOT_TOKEN", "not a token", "@BotFather"),
     ("SYNC_INTERVAL_SECONDS", "soon", "SYNC_INTERVAL_SECONDS"),
+    ("SYNC_INTERVAL_SECONDS", "4", "greater than or equal to 5"),
+    ("SYNC_INTERVAL_SECONDS", "7", "does not divide a minute, an hour or a day"),
+    ("SIGNAL_INTERVAL_SECONDS", "420", "does not divide a minute, an hour or a day"),
+    ("MARKET_INTERVAL_SECONDS", "20", "greater than or equal to 30"),
+    ("MARKET_INTERVAL_SECONDS", "5400", "does not divide a minute, an hour or a day"),
 ])
 def test_other_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
                                            expected: str) -> None:
@@ -114,6 +119,17 @@ def test_both_postgres_spellings_and_sqlite_paths_are_accepted(monkeypatch: pyte
     assert url == settings.DATABASE_URL
     assert "hunter2" not in settings.masked()["DATABASE_URL"]
     assert ("hunter2" in settings.secret_values()) == url.startswith("postgres")
+
+
+def test_every_interval_a_cron_schedule_repeats_evenly_is_accepted() -> None:
+    from bot.domain.schedule import valid_periods
+    from bot.jobs.scheduler import interval_spec
+
+    periods = valid_periods(5)
+    assert periods[:8] == [5, 6, 10, 12, 15, 20, 30, 60] and periods[-3:] == [28800, 43200, 86400]
+    for seconds in periods:
+        assert load_settings(SYNC_INTERVAL_SECONDS=seconds).SYNC_INTERVAL_SECONDS == seconds
+        interval_spec(seconds)                              # the scheduler takes each of them
 
 
 def test_secrets_are_masked_when_printed(monkeypatch: pytest.MonkeyPatch) -> None:
