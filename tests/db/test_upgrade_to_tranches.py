@@ -1,4 +1,4 @@
-"""Migration 0004 on a database that already holds orders and groups (SQLite, where adding a
+"""Migration 0006 on a database that already holds orders and groups (SQLite, where adding a
 NOT NULL column to a table with rows needs a database default): existing groups become the
 first tranche of their buy, and a watched filled buy left without protection is due."""
 
@@ -17,7 +17,7 @@ async def test_upgrade_keeps_groups_and_marks_the_unprotected_buy_due(tmp_path: 
     url = f"sqlite://{tmp_path}/upgrade.sqlite3"
     config = tortoise_config(url)
     try:
-        await migrate(config=config, target="models.0003_order_time_index")
+        await migrate(config=config, target="models.0005_order_group_index")
         conn = Tortoise.get_connection(connection_label(url))
         now = "2026-01-01 00:00:00+00:00"
         await conn.execute_query(
