@@ -128,7 +128,7 @@ def test_every_interval_a_cron_schedule_repeats_evenly_is_accepted() -> None:
     periods = valid_periods(5)
     assert periods[:8] == [5, 6, 10, 12, 15, 20, 30, 60] and periods[-3:] == [28800, 43200, 86400]
     for seconds in periods:
-        assert load_settings(SYNC_INTERVAL_SECONDS=seconds).SYNC_INTERVAL_SECONDS == seconds
+        assert seconds == load_settings(SYNC_INTERVAL_SECONDS=seconds).SYNC_INTERVAL_SECONDS
         interval_spec(seconds)                              # the scheduler takes each of them
 
 
