@@ -53,6 +53,7 @@ from bot.services.portfolio import PortfolioService
 from bot.services.portfolio_overview import PortfolioOverviewService
 from bot.services.prices import PriceBoard
 from bot.services.protection import ProtectionService
+from bot.services.retention import RetentionService
 from bot.services.signal_board import SignalBoard
 from bot.services.signals import SignalService
 from bot.services.sync import SyncService
@@ -104,6 +105,7 @@ class Services:
     actions: ActionService
     orders_overview: OrdersOverviewService
     portfolio_overview: PortfolioOverviewService
+    retention: RetentionService
 
     def handler_dependencies(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -214,7 +216,7 @@ class Application:
         return job_definitions(
             self.settings, sync=sync,
             market=self.services.signals.update_market, signals=self.services.signals.monitor,
-            daily_report=self.telegram.daily_report.run)
+            daily_report=self.telegram.daily_report.run, retention=self.services.retention.run)
 
     async def _elected(self, token: int) -> None:
         """Take up the leader's duties; with replicas the first sync runs at once and catches up on
@@ -350,6 +352,7 @@ def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, 
                     signal_board=SignalBoard(exchange.mode), prices=prices, actions=actions,
                     orders_overview=OrdersOverviewService(exchange.mode, prices),
                     portfolio_overview=PortfolioOverviewService(portfolio),
+                    retention=RetentionService(settings.SIGNAL_RETENTION_DAYS),
                     alerts=AlertsService(default_timezone=settings.TIMEZONE))
 
 

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     SYNC_INTERVAL_SECONDS: int = Field(default=60, ge=5)
     SIGNAL_INTERVAL_SECONDS: int = Field(default=30, ge=5)
     MARKET_INTERVAL_SECONDS: int = Field(default=300, ge=30)
+    # Indicator snapshots and signal decisions older than this are rolled up every hour
+    # (bot/services/retention.py); orders and executed history are never pruned.
+    SIGNAL_RETENTION_DAYS: int = Field(default=7, ge=1, le=3650)
 
     # The exchange's circuit breaker: it opens after this many failed requests in a row (5xx, timeouts,
     # 42901), then reads every EXCHANGE_CIRCUIT_RETRY_SECONDS (doubling, jittered) until one succeeds.

@@ -140,6 +140,8 @@ class SignalRecord(Model):
 
     class Meta:
         table = "signals"
+        # A decision's neighbours of the same coin (the retention's roll-up), on PostgreSQL too.
+        indexes = (("symbol", "id"),)
 
 
 class StrategyState(Model):
@@ -165,7 +167,8 @@ class IndicatorSnapshot(Model):
 
     class Meta:
         table = "indicator_snapshots"
-        indexes = (("symbol", "timeframe", "computed_at"),)
+        # The second: where the retention's cut-off falls.
+        indexes = (("symbol", "timeframe", "computed_at"), ("computed_at",))
 
 
 class AutoOrderDecision(Model):

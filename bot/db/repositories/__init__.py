@@ -35,6 +35,7 @@ from bot.db.repositories.orders import (
 )
 from bot.db.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, Page
 from bot.db.repositories.portfolio import PortfolioRepository
+from bot.db.repositories.retention import RetentionRepository
 from bot.db.repositories.signals import (
     IndicatorRepository,
     NewSignal,
@@ -73,6 +74,7 @@ __all__ = [
     "PendingActionRepository",
     "PortfolioRepository",
     "PortfolioSnapshot",
+    "RetentionRepository",
     "SignalRecord",
     "SignalRepository",
     "SyncCursor",
