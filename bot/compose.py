@@ -371,7 +371,8 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
     redis: Redis | None = None
     leadership: Leadership = SoleLeadership()
     if settings.REDIS_URL:
-        redis = Redis.from_url(settings.REDIS_URL, decode_responses=True)
+        # Bounded waits: a Redis that stops answering is an error to handle, not a hang.
+        redis = Redis.from_url(settings.REDIS_URL, decode_responses=True, socket_timeout=5, socket_connect_timeout=5)
         closers.append(redis.aclose)
         leadership = RedisLeadership(redis, ttl_seconds=settings.LEADER_LOCK_SECONDS)
     # Shared with other processes on this deployment (Redis, else the database): a replica, or
@@ -386,8 +387,9 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
                              retry_s=settings.EXCHANGE_CIRCUIT_RETRY_SECONDS)
     if exchange is None:
         exchange = build_exchange(settings, **demo_exchange(demo))
-    audited = GuardedExchange(AuditedExchange(FencedExchange(MeteredExchange(exchange, metrics))), breaker, events,
-                              tell=lambda: leadership.is_leader)
+    audited = GuardedExchange(AuditedExchange(FencedExchange(
+        MeteredExchange(exchange, metrics), storage_probe=database_probe(settings.DATABASE_URL))), breaker, events,
+        tell=lambda: leadership.is_leader)
     closers.append(audited.close)
     services = build_services(settings, audited, events)
     scheduler = JobScheduler(lock=lock, timezone=settings.TIMEZONE, leadership=leadership,
@@ -397,6 +399,8 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
     health.details["exchange_circuit"] = breaker.as_dict
     health.probes["database"] = database_probe(settings.DATABASE_URL)
     health.probes["exchange"] = exchange_probe(audited)
+    if redis is not None:
+        health.probes["redis"] = redis_probe(redis)
     try:
         telegram = await build_telegram(settings, services, redis, closers)
     except BaseException:
@@ -496,6 +500,13 @@ def database_probe(db_url: str) -> Probe:
         from tortoise import Tortoise
 
         await Tortoise.get_connection(connection_label(db_url)).execute_query("SELECT 1")
+
+    return probe
+
+
+def redis_probe(redis: Redis) -> Probe:
+    async def probe() -> None:
+        await redis.ping()
 
     return probe
 

@@ -35,6 +35,7 @@ class CircuitOpen(ExchangeUnavailable):
     """Not sent: the exchange has been failing and the circuit is open. Nothing happened there."""
 
     quiet = True            # expected while the exchange is down: a log line, not a traceback
+    not_sent = True
 
     def __init__(self, retry_in_s: float) -> None:
         super().__init__(f"exchange circuit open: not sent (next try in {retry_in_s:.0f} s)")
@@ -43,7 +44,8 @@ class CircuitOpen(ExchangeUnavailable):
 
 def counts_as_failure(error: BaseException) -> bool:
     """The exchange did not answer usefully: down, overloaded or throttling us."""
-    return isinstance(error, (ExchangeUnavailable, RateLimited)) and not isinstance(error, CircuitOpen)
+    # "Not sent" refusals (the circuit itself, the database down) say nothing about the exchange.
+    return isinstance(error, (ExchangeUnavailable, RateLimited)) and not getattr(error, "not_sent", False)
 
 
 def describe(error: BaseException) -> str:

@@ -227,11 +227,13 @@ class RedisLeadership:
             await asyncio.sleep(period)
 
     async def _step(self, on_elected: Callback, on_deposed: Callback) -> None:
+        # A Redis that stopped answering must not hold the loop past the lease: bounded waits.
+        patience = self.ttl_seconds / 3
         try:
             if self.state.leader:
-                if not await self.renew():
+                if not await asyncio.wait_for(self.renew(), patience):
                     await self._depose(on_deposed, "lease lost")
-            elif await self.try_acquire():
+            elif await asyncio.wait_for(self.try_acquire(), patience):
                 log.info("leadership acquired (token %d, lease %.1f s)", self.state.token, self.ttl_seconds)
                 await on_elected(self.state.token or 0)
         except asyncio.CancelledError:

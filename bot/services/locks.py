@@ -75,14 +75,19 @@ class RedisJobLock:
 
     @contextlib.asynccontextmanager
     async def hold(self, name: str, ttl_seconds: float, *, wait_seconds: float = 0) -> AsyncIterator[bool]:
-        from redis.exceptions import LockError
+        from redis.exceptions import LockError, RedisError
 
         # A fresh Lock object per acquisition: its token lives in a thread-local that every
         # coroutine shares, so reusing one across tasks would let one task release another's lock.
         lock = self._redis.lock(self._prefix + name, timeout=ttl_seconds, blocking=False, thread_local=False,
                                 sleep=0.05)
-        acquired = (await lock.acquire(blocking=True, blocking_timeout=wait_seconds) if wait_seconds > 0
-                    else await lock.acquire())
+        try:
+            acquired = (await lock.acquire(blocking=True, blocking_timeout=wait_seconds) if wait_seconds > 0
+                        else await lock.acquire())
+        except (RedisError, OSError) as exc:
+            # Redis unreachable: nobody can be sure the job is not running elsewhere; skip this time.
+            log.warning("job lock %s unavailable (Redis: %s): skipped", name, type(exc).__name__)
+            acquired = False
         if not acquired:
             yield False
             return
@@ -93,7 +98,7 @@ class RedisJobLock:
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewal
-            with contextlib.suppress(LockError, ConnectionError, OSError):
+            with contextlib.suppress(LockError, RedisError, OSError):
                 await lock.release()
 
     @staticmethod

@@ -68,7 +68,7 @@ class Replica:
 
     async def health(self) -> dict[str, Any] | None:
         try:
-            async with ClientSession(timeout=ClientTimeout(total=2)) as session, \
+            async with ClientSession(timeout=ClientTimeout(total=5)) as session, \
                     session.get(f"http://127.0.0.1:{self.web_port}/healthz") as response:
                 return json.loads(await response.text())
         except (OSError, TimeoutError, ValueError):
