@@ -30,7 +30,7 @@ from bot.devtools.simulator_harness import SimulatorHandle, running_simulator
 from bot.exchange.cryptocom import CryptoComExchange
 from bot.exchange.simulator import SimulatorConfig
 from bot.sandbox import BotApiEmulator
-from tests.conftest import _reset_postgres_schema
+from tests.conftest import _migrated, _reset_postgres_schema
 from tests.services.sim_exchange import TEST_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,6 +195,7 @@ async def cluster(tmp_path: Path, *, balances: dict[str, Decimal] | None = None,
     """An empty database and Redis db, the simulator and the emulator; replicas are started by the test."""
     db_url, redis_url = services_or_skip()
     await _reset_postgres_schema(db_url)
+    _migrated.discard(db_url)          # the next `db` fixture migrates again, whatever happens here
     from redis.asyncio import Redis
 
     redis = Redis.from_url(redis_url)

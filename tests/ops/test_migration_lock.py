@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _reset_postgres_schema
+from tests.conftest import _migrated, _reset_postgres_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.storage
@@ -32,6 +32,7 @@ async def test_replicas_starting_together_migrate_once_without_failing(test_data
                                                                        tmp_path: Path) -> None:
     if not test_database_url.startswith("sqlite"):
         await _reset_postgres_schema(test_database_url)       # an empty database, as on a first deploy
+        _migrated.discard(test_database_url)
     results = await _migrate_at_once(test_database_url, tmp_path, 3)
     for code, output in results:
         assert code == 0, output
