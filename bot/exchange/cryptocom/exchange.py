@@ -268,6 +268,7 @@ class CryptoComExchange:
             for order in wire.parse_orders(wire.result_data(result) if isinstance(result, dict) else []):
                 if order.client_oid == client_oid:
                     ids[client_oid] = order.order_id
+                    self.reads.remember([order])      # the order stream's next round expects it too
             if ids[client_oid] is None:
                 # Best effort: the list is placed either way; the ids also arrive on the stream.
                 try:

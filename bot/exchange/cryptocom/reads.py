@@ -226,6 +226,8 @@ class CryptoComReads:
 
     def remember(self, orders: list[Order]) -> list[Order]:
         for order in orders:
+            for stream in self.streams:
+                stream.expect(order)
             advanced = order.order_type.is_trigger or bool(order.list_id)
             for key in (order.order_id, order.client_oid):
                 # An id once seen as advanced stays so (a regular list may show the same order plainly).

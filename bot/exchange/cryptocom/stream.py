@@ -12,7 +12,10 @@ pushes named either way are taken (docs/cryptocom-exchange-v1.md, section 14).
 No update may be lost while the socket is down: every order seen is tracked, and a polling round
 (open orders, then a detail lookup for each tracked order that left the open list) runs right
 after each (re)connect and every `poll_interval` while disconnected. With no WS URL, polling only.
-Both sources go through one tracker, so an unchanged order is not reported twice.
+Both sources go through one tracker, so an unchanged order is not reported twice. Orders the
+adapter learns are open some other way (it placed them, or a read such as the sync's listed them)
+are expected by the next round too: one that opens and fills between two rounds, never listed
+open by the stream itself, is still looked up and reported within one round.
 """
 
 from __future__ import annotations
@@ -114,6 +117,8 @@ class UserOrderStream:
         self.options = options or StreamOptions()
         self._session_factory = session_factory or aiohttp.ClientSession
         self.tracker = OrderTracker()
+        # Open orders known from elsewhere (see `expect`), until a round has looked at them.
+        self.expected: dict[str, None] = {}
         self.connected = asyncio.Event()
         self.connections = 0
         self.heartbeats_answered = 0
@@ -126,6 +131,14 @@ class UserOrderStream:
         # id == nonce for public/auth, and nonces are ms; keep them rising even within one ms.
         self._ids = max(self._ids + 1, int(time.time() * 1000))
         return self._ids
+
+    def expect(self, order: Order) -> None:
+        """The adapter placed or read `order`: while it is open, the next round checks it even if the
+        open list no longer shows it (it filled or was cancelled in between)."""
+        if order.status.is_final:
+            self.expected.pop(order.order_id, None)
+        elif order.order_id not in self.tracker.open:
+            self.expected[order.order_id] = None
 
     async def run(self, queue: asyncio.Queue[OrderUpdate]) -> None:
         if not self.ws_url:
@@ -266,8 +279,10 @@ class UserOrderStream:
             listed_ids = {order.order_id for order in listed}
             for order in listed:
                 self._offer(order, queue, "poll")
-            for order_id in [oid for oid in self.tracker.open if oid not in listed_ids]:
+                self.expected.pop(order.order_id, None)
+            for order_id in [oid for oid in {**self.tracker.open, **self.expected} if oid not in listed_ids]:
                 found = await self._detail(order_id)
+                self.expected.pop(order_id, None)
                 if found is None:
                     # Gone without a trace (history is kept ~6 months): stop asking every round.
                     self.tracker.open.pop(order_id, None)
