@@ -164,10 +164,10 @@ class World:
         await self.app.services.sync.run_cycle()
 
 
-def report_time_not_due() -> str:
-    """A daily report time 12 hours away from now: no report falls due (or is caught up) during a test
-    that does not fake the clock."""
-    return (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")
+def report_time_not_due(now: datetime | None = None) -> str:
+    """A daily report time 12 hours away from `now` (the test's clock, else the real one): no report
+    falls due (or is caught up within its 6 hours) before the test sets each person's own time."""
+    return ((now or datetime.now(UTC)) + timedelta(hours=12)).strftime("%H:%M")
 
 
 @contextlib.asynccontextmanager
@@ -180,7 +180,8 @@ async def running_app(db: str, aiohttp_server: Any, monkeypatch: Any, *, balance
     server = await aiohttp_server(emulator.make_app())
     values = {"TELEGRAM_BOT_TOKEN": "123456:TEST-TOKEN", "TELEGRAM_API_URL": str(server.make_url("")),
               "TELEGRAM_ALLOWED_USERS": f"{OWNER},{PARTNER}", "DATABASE_URL": db, "WEBAPP_PORT": "0",
-              "DEFAULT_LANGUAGE": "en", "DAILY_ALERT_TIME": report_time_not_due(), **(env or {})}
+              "DEFAULT_LANGUAGE": "en", "DAILY_ALERT_TIME": report_time_not_due(clock() if clock else None),
+              **(env or {})}
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     async with simulated_exchange(balances or {"USDT": D(100000), "BTC": D("0.5")}, native_oco=native_oco) as exchange:
