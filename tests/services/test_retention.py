@@ -9,8 +9,22 @@ from decimal import Decimal
 
 import pytest
 
-from bot.db.models import IndicatorSnapshot, OcoGroupRecord, OrderRecord, PortfolioSnapshot, SignalRecord
-from bot.db.repositories import IndicatorRepository, NewSignal, NewSnapshot, RetentionRepository, SignalRepository
+from bot.db.models import (
+    IndicatorSnapshot,
+    OcoGroupRecord,
+    OrderRecord,
+    PendingAction,
+    PortfolioSnapshot,
+    SignalRecord,
+)
+from bot.db.repositories import (
+    IndicatorRepository,
+    NewSignal,
+    NewSnapshot,
+    PendingActionRepository,
+    RetentionRepository,
+    SignalRepository,
+)
 from bot.services.retention import RetentionService
 
 pytestmark = pytest.mark.storage
@@ -84,6 +98,23 @@ async def test_old_records_are_rolled_up_and_trading_history_is_kept(db: str) ->
     await later.run()                                              # the recent part ages too
     assert await remaining("BTC_USDT") == "WBWSWW"                 # a new run: its first and the newest
     assert await IndicatorSnapshot.filter(symbol="BTC_USDT").count() == 1
+
+
+async def test_unconfirmed_previews_go_and_confirmed_actions_stay(db: str) -> None:
+    repo = PendingActionRepository()
+    for name, state, days_ago in (("old-dismissed", "canceled", 10), ("old-expired", "pending", 10),
+                                  ("old-done", "done", 10), ("old-failed", "failed", 10),
+                                  ("new-expired", "pending", 1), ("new-dismissed", "canceled", 1)):
+        await repo.create(action_id=name, telegram_id=1, kind="protect", payload={}, mode="paper",
+                          expires_at=NOW - timedelta(days=days_ago))
+        await PendingAction.filter(id=name).update(state=state)
+
+    report = await RetentionService(7, clock=lambda: NOW).run()
+
+    assert report.previews_deleted == 2
+    kept = sorted(await PendingAction.all().values_list("id", flat=True))
+    assert kept == ["new-dismissed", "new-expired", "old-done", "old-failed"]
+    assert await repo.get("old-expired") is None                   # a late press: "no longer available"
 
 
 def test_the_retention_runs_every_hour_with_its_setting(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

@@ -46,8 +46,11 @@ class PendingActionRepository:
             state="canceled", decided_at=now)
         return bool(dismissed)
 
-    async def delete_older_than(self, moment: datetime) -> int:
-        deleted: int = await PendingAction.filter(created_at__lt=moment).delete()
+    async def delete_unused_before(self, moment: datetime) -> int:
+        """Previews never confirmed (dismissed, or left to expire) whose time ended before `moment`.
+        A confirmed one stays: its id is the client_oid of what it placed, and its result is the
+        record of what its owner chose."""
+        deleted: int = await PendingAction.filter(state__in=("pending", "canceled"), expires_at__lt=moment).delete()
         return deleted
 
 
