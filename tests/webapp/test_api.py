@@ -12,10 +12,12 @@ from decimal import Decimal
 import pytest
 
 from bot.db.models import WatchlistEntry
+from bot.db.repositories import UserRepository
 from bot.domain.events import OrderFilled
 from bot.domain.orders import Side
 from bot.services.events import EventBus
 from tests.webapp.harness import (
+    ALLOWED,
     BASE_NS,
     MODE,
     auth,
@@ -247,3 +249,14 @@ async def test_events_stream_names_what_changed(exchange, aiohttp_client) -> Non
     message = await asyncio.wait_for(response.content.readuntil(b"\n\n"), 2)
     assert b"event: change" in message and b'"orders"' in message
     response.close()
+
+
+async def test_views_show_times_in_the_readers_own_zone(exchange, aiohttp_client) -> None:
+    await seed_watchlist("BTC_USDT")
+    await seed_signal("BTC_USDT", "BUY")
+    client = await aiohttp_client(build_app(exchange))
+    before = await (await client.get("/api/views/signals", headers=auth())).text()
+    assert " UTC" in before                                     # no zone chosen: the bot's TIMEZONE
+    await UserRepository().update(ALLOWED, timezone="Asia/Tokyo")
+    after = await (await client.get("/api/views/signals", headers=auth())).text()
+    assert " JST" in after and " UTC" not in after

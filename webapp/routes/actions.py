@@ -19,17 +19,12 @@ from bot.exchange.codes import message_key
 from bot.exchange.errors import ExchangeError
 from bot.services.actions import ActionService
 from webapp.context import miniapp_of
-from webapp.i18n import Translator
 from webapp.i18n import gettext as _
-from webapp.routes.common import BadRequest, Formats, json_ok, parse_symbol, viewer_id
+from webapp.routes.common import BadRequest, Formats, json_ok, parse_symbol, reader_formats, viewer_id
 from webapp.routes.events import publish_change
 
 log = logging.getLogger(__name__)
 ACTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-
-
-def _formats(request: web.Request) -> Formats:
-    return Formats(Translator.current(), miniapp_of(request).config.timezone)
 
 
 def reason_text(key: str | None, args: tuple[tuple[str, str], ...] | dict[str, str]) -> str:
@@ -137,7 +132,7 @@ async def post_protect(request: web.Request) -> web.Response:
     except ExchangeError:
         log.warning("protect preview of %s: the exchange did not answer", symbol, exc_info=True)
         return _unavailable()
-    return json_ok(preview_json(preview, _formats(request)))
+    return json_ok(preview_json(preview, reader_formats(request)))
 
 
 async def post_confirm(request: web.Request) -> web.Response:
@@ -152,7 +147,7 @@ async def post_confirm(request: web.Request) -> web.Response:
         return _unavailable()
     if result.outcome in (Outcome.DONE, Outcome.UNCONFIRMED):
         publish_change(request.app, "orders", "dashboard")
-    body = {**result.as_json(), "ok": result.ok, "lines": result_lines(result, _formats(request))}
+    body = {**result.as_json(), "ok": result.ok, "lines": result_lines(result, reader_formats(request))}
     status = 404 if result.outcome in (Outcome.FOREIGN, Outcome.NOT_FOUND) else 200
     return json_ok(body, status=status)
 

@@ -24,6 +24,7 @@ from webapp.i18n import gettext as _
 DEFAULT_LIMIT = 50
 SYMBOL_PATTERN = re.compile(r"^(?=.{3,32}$)[A-Z0-9]{1,20}_[A-Z0-9]{1,20}$")   # 32: the column's width
 TRANSLATOR_KEY = web.AppKey("translator", Translator)
+READER_ZONE = "reader_zone"         # request key: the time zone the reader's times are shown in
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -94,12 +95,15 @@ def parse_moment(request: web.Request, name: str) -> datetime | None:
 
 @web.middleware
 async def reader_locale(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The reader's language for everything this request writes: saved choice, Telegram's, the default."""
+    """The reader's language for everything this request writes (saved choice, Telegram's, the
+    default) and their time zone for its times (saved in /settings, else the bot's TIMEZONE)."""
     viewer = request.get(VIEWER_KEY)
     if viewer is not None:
         app = miniapp_of(request)
-        saved = await app.repository.user_language(viewer.user_id)
-        translator(request).use(pick_language(saved, viewer.language_code, app.config.default_language))
+        language, zone = await app.repository.reader_choices(viewer.user_id)
+        translator(request).use(pick_language(language, viewer.language_code, app.config.default_language))
+        if zone:
+            request[READER_ZONE] = zone
     try:
         return await handler(request)
     except BadRequest as exc:
@@ -141,11 +145,16 @@ class Formats:
         return formatting.split_symbol(symbol)[0]
 
 
+def reader_formats(request: web.Request) -> Formats:
+    """Formats in the reader's language and time zone."""
+    zone = request.get(READER_ZONE) or miniapp_of(request).config.timezone
+    return Formats(translator(request).current(), zone)
+
+
 def render_view(request: web.Request, template: str, context: dict[str, Any]) -> web.Response:
     """A page's data as server-rendered HTML (the page shell fetches it with the reader's initData)."""
-    app = miniapp_of(request)
-    locale = translator(request).current()
-    context = {**context, "fmt": Formats(locale, app.config.timezone), "locale": locale, "mode": app.config.mode}
+    fmt = reader_formats(request)
+    context = {**context, "fmt": fmt, "locale": fmt.locale, "mode": miniapp_of(request).config.mode}
     response = aiohttp_jinja2.render_template(template, request, context)
     response.headers["Cache-Control"] = "no-store"
     return response

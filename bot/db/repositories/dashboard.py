@@ -246,9 +246,10 @@ class DashboardRepository:
 
     # People and the sync -------------------------------------------------------------------
 
-    async def user_language(self, telegram_id: int) -> str | None:
+    async def reader_choices(self, telegram_id: int) -> tuple[str | None, str | None]:
+        """The reader's saved language and time zone (None where never chosen)."""
         row = await User.get_or_none(telegram_id=telegram_id)
-        return row.language if row is not None else None
+        return (row.language, row.timezone) if row is not None else (None, None)
 
     async def last_sync(self) -> datetime | None:
         """When the sync last moved one of its cursors (order history, open orders) for this account."""
