@@ -344,7 +344,7 @@ def build_services(settings: Settings, exchange: Exchange, events: EventBus, *, 
         language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE, daily_alert_time=settings.DAILY_ALERT_TIME))
     actions = ActionService(exchange, protection, portfolio, user_settings,
                             allowed_users=settings.TELEGRAM_ALLOWED_USERS, mirror=sync.ingest)
-    watchlist = WatchlistService(exchange)
+    watchlist = WatchlistService(exchange, events=events)
     return Services(exchange=exchange, events=events, orders=orders, sync=sync, protection=protection,
                     portfolio=portfolio, oco_health=oco_health, signals=signals,
                     watchlist=watchlist, user_settings=user_settings,

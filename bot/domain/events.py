@@ -101,6 +101,13 @@ class SignalChanged(Event):
 
 
 @dataclass(frozen=True)
+class WatchlistChanged(Event):
+    """A coin was added, removed or had a setting changed (from the chat or the Mini App)."""
+    symbol: str
+    removed: bool = False
+
+
+@dataclass(frozen=True)
 class AutoOrderRefused(Event):
     symbol: str
     rule: str

@@ -19,9 +19,11 @@ from typing import Any
 
 from bot.db.models import WatchlistEntry
 from bot.db.repositories import WatchlistRepository
+from bot.domain.events import WatchlistChanged
 from bot.domain.input_rules import Invalid, NumberField, parse_flag, parse_number
 from bot.domain.instrument import Instrument
 from bot.exchange.base import Exchange
+from bot.services.events import EventBus
 
 # Quotes tried, in this order, for a bare coin (`btc`) and to split a glued pair (`BTCUSDT`).
 QUOTES = ("USDT", "USD", "USDC", "EUR", "BTC", "ETH")
@@ -108,9 +110,11 @@ def suggest_symbols(text: str, listed: Mapping[str, Instrument]) -> SymbolLookup
 
 class WatchlistService:
     def __init__(self, exchange: Exchange, repository: WatchlistRepository | None = None, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 events: EventBus | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.exchange = exchange
         self.repository = repository or WatchlistRepository()
+        # Told of every change, wherever it was made: the chat's edits refresh open Mini App pages.
+        self.events = events
         self._clock = clock
         self._instruments: tuple[float, dict[str, Instrument]] | None = None
 
@@ -150,11 +154,14 @@ class WatchlistService:
             columns["stop_loss_percent"] = stop_loss_percent
         if take_profit_percent is not None:
             columns["take_profit_percent"] = take_profit_percent
-        return CoinSettings.of(await self.repository.add(found.symbol, **columns))
+        added = CoinSettings.of(await self.repository.add(found.symbol, **columns))
+        await self._changed(added.symbol)
+        return added
 
     async def remove(self, symbol: str) -> Invalid | None:
         if not await self.repository.remove(symbol):
             return Invalid.of("not_watched", field="symbol", symbol=symbol)
+        await self._changed(symbol, removed=True)
         return None
 
     async def toggle(self, symbol: str, flag: Flag) -> CoinSettings | Invalid:
@@ -203,4 +210,10 @@ class WatchlistService:
         row = await self.repository.update(symbol, **columns)
         if row is None:
             return Invalid.of("not_watched", field="symbol", symbol=symbol)
+        await self._changed(symbol)
         return CoinSettings.of(row)
+
+    async def _changed(self, symbol: str, *, removed: bool = False) -> None:
+        if self.events is not None:
+            await self.events.publish(WatchlistChanged(symbol=symbol, removed=removed,
+                                                       mode=self.exchange.mode))

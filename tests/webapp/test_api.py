@@ -16,6 +16,7 @@ from bot.db.repositories import UserRepository
 from bot.domain.events import OrderFilled
 from bot.domain.orders import Side
 from bot.services.events import EventBus
+from bot.services.watchlist import Flag, WatchlistService
 from tests.webapp.harness import (
     ALLOWED,
     BASE_NS,
@@ -248,6 +249,20 @@ async def test_events_stream_names_what_changed(exchange, aiohttp_client) -> Non
                                      quantity=D(1), price=D(1), partial=False))
     message = await asyncio.wait_for(response.content.readuntil(b"\n\n"), 2)
     assert b"event: change" in message and b'"orders"' in message
+    response.close()
+
+
+async def test_a_watchlist_change_made_in_the_chat_refreshes_open_pages(exchange, aiohttp_client) -> None:
+    events = EventBus()
+    app = build_app(exchange, events=events)
+    client = await aiohttp_client(app)
+    await seed_watchlist("BTC_USDT")
+    response = await client.get("/api/events", headers=auth())
+    assert b"event: hello" in await response.content.readuntil(b"\n\n")
+    chat_side = WatchlistService(exchange, events=events)        # the bot's own instance, not the page's
+    await chat_side.toggle("BTC_USDT", Flag.TRADE)
+    message = await asyncio.wait_for(response.content.readuntil(b"\n\n"), 2)
+    assert b"event: change" in message and b'"watchlist"' in message
     response.close()
 
 

@@ -25,6 +25,7 @@ from bot.domain.events import (
     ProtectionFailed,
     ProtectionPlaced,
     SignalChanged,
+    WatchlistChanged,
 )
 from webapp.context import MINIAPP_KEY
 from webapp.security import apply_headers
@@ -36,7 +37,7 @@ TOPICS_OF: tuple[tuple[type[Event], tuple[str, ...]], ...] = (
     (OrderFilled, ORDER_TOPICS), (OrderCanceled, ORDER_TOPICS), (OrderRejected, ORDER_TOPICS),
     (ProtectionPlaced, ORDER_TOPICS), (ProtectionFailed, ORDER_TOPICS), (OcoLegDone, ORDER_TOPICS),
     (AutoOrderPlaced, ("orders", "signals", "dashboard")), (AutoOrderRefused, ("signals",)),
-    (SignalChanged, ("signals", "dashboard")),
+    (SignalChanged, ("signals", "dashboard")), (WatchlistChanged, ("watchlist", "signals", "dashboard")),
 )
 _CLOSE = ("__close__",)
 

@@ -21,7 +21,6 @@ from webapp.context import miniapp_of
 from webapp.i18n import Translator
 from webapp.i18n import gettext as _
 from webapp.routes.common import BadRequest, json_ok, parse_limit, parse_symbol, render_view
-from webapp.routes.events import publish_change
 
 # The API's names (as GET shows them) and the service's.
 FLAGS = {"trade_enabled": "trade", "alert_enabled": "alert", "margin_enabled": "margin"}
@@ -84,7 +83,6 @@ async def patch_entry(request: web.Request) -> web.Response:
     result = await service.update(symbol, typed_changes(body), locale=Translator.current())
     if isinstance(result, Invalid):
         raise BadRequest(refusal(result))
-    publish_change(request.app, "watchlist")
     return json_ok(entry_json(result))
 
 
