@@ -63,9 +63,7 @@ class SimulatedExchange:
     @property
     def orders(self) -> dict[str, Order]:
         """Every order the exchange holds, open or final."""
-        engine = self.sim.engine
-        return {o.order_id: o.to_order() for o in engine.open_orders() + engine.history(
-            start_ns=0, end_ns=2**63 - 1, limit=10**9)}
+        return {o.order_id: o.to_order() for o in self.sim.engine.all_orders()}
 
     def refuse_native_oco(self) -> None:
         for method in NATIVE_OCO_METHODS:

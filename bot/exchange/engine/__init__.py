@@ -35,6 +35,7 @@ CONTRACT (implemented here; the paper exchange and the simulator rely on these n
         def fill_partially(self, order_id, quantity, *, now_ns, price=None, taker=False) -> EngineOrder
         def get(self, *, order_id=None, client_oid=None) -> EngineOrder | None
         def open_orders(self, symbol=None) -> list[EngineOrder]
+        def all_orders(self) -> list[EngineOrder]                                         # open and final
         def history(self, *, start_ns, end_ns, limit, symbol=None, where=None) -> list[EngineOrder]
             # final orders, newest first; `where` filters
         def add_history(self, orders: list[EngineOrder]) -> None                         # seeding for tests/bench

@@ -76,6 +76,11 @@ class MatchingEngine:
                   else [o for book in self._open.values() for o in book.values()])
         return sorted(orders, key=lambda o: (o.create_time_ns, len(o.order_id), o.order_id))   # oldest first
 
+    def all_orders(self) -> list[EngineOrder]:
+        """Every order the engine holds, open or final, in the order it received them: the whole
+        book a test compares a mirror against (history pages stop at 100)."""
+        return list(self._orders.values())
+
     def list_orders(self, list_id: str) -> list[EngineOrder]:
         return [self._orders[i] for i in self._lists.get(list_id, [])]
 
