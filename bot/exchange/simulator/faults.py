@@ -63,6 +63,9 @@ class FaultInjector:
         self.faults: list[Fault] = []
         self.chaos_plan: Chaos | None = None
         self.chaos_hits: dict[str, int] = {}
+        # Per method, what the storm did to it (kind -> count): a test can tell that the faults
+        # reached the requests it cares about (creates, say), not only the many reads.
+        self.chaos_hits_by_method: dict[str, dict[str, int]] = {}
 
     def chaos(self, rate: float, *, seed: int = 0, methods: set[str] | None = None,
               kinds: tuple[str, ...] = ("http", "drop", "rate_limit", "latency")) -> None:
@@ -120,6 +123,8 @@ class FaultInjector:
                 and status is None and code is None and not drop and chaos.rng.random() < chaos.rate):
             kind = chaos.rng.choice(chaos.kinds)
             self.chaos_hits[kind] = self.chaos_hits.get(kind, 0) + 1
+            per_method = self.chaos_hits_by_method.setdefault(method, {})
+            per_method[kind] = per_method.get(kind, 0) + 1
             if kind == "http":
                 status = 503
             elif kind == "drop":
