@@ -4,7 +4,9 @@ side by side under the deployment's job lock (Redis in the second pass, else the
 as the app runs them. Cycling until it converges: every exchange order stored exactly once, every
 filled buy protected by exactly one order list, no order placed twice, no coin sold twice.
 
-Run with -s for the figures; CHAOS_SEED replays another storm."""
+Run with -s for the figures; CHAOS_SEED picks another storm. The seed fixes the draws, but the
+back-fill and the cycles interleave as they run, so which request meets which fault varies a little
+from run to run: the checks hold for any of them."""
 
 from __future__ import annotations
 
