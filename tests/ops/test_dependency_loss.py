@@ -18,7 +18,14 @@ import pytest
 
 from tests.ops.replicas import LEASE_SECONDS, Cluster, Replica, cluster, wait_until
 from tests.ops.tcp_proxy import TcpProxy
-from tests.ops.test_replicas import assert_no_order_twice, assert_no_row_lost, groups_for, hand_buy, mirrored
+from tests.ops.test_replicas import (
+    assert_no_order_twice,
+    assert_no_row_lost,
+    groups_for,
+    hand_buy,
+    mirrored,
+    protected,
+)
 
 pytestmark = [pytest.mark.lock, pytest.mark.timeout(300)]
 D = Decimal
@@ -90,7 +97,7 @@ async def test_database_unreachable_for_30_s_mid_cycle(tmp_path: Path, mode: str
             await wait_until(lambda: healthy(replica), timeout=30, what="/healthz ok again", on_timeout=replica.log)
             await wait_until(lambda: mirrored(group, buys[0], "FILLED"), timeout=30, what="the fill mirrored",
                              on_timeout=replica.log)
-            await wait_until(lambda: groups_for(group, buys[0]), timeout=30, what="the fill protected",
+            await wait_until(lambda: protected(group, buys[0]), timeout=30, what="the fill protected",
                              on_timeout=replica.log)
             for order in late:
                 await wait_until(lambda o=order: mirrored(group, o), timeout=30, what="late orders mirrored")
@@ -133,9 +140,9 @@ async def test_redis_unreachable_then_back(tmp_path: Path) -> None:
             proxy.restore()
             back = time.monotonic()
             leader = await group.leader(timeout=6 * LEASE_SECONDS)
-            await wait_until(lambda: groups_for(group, buy), timeout=20, what="the fill protected")
             print(f"\nredis back: leader in {time.monotonic() - back:.1f} s ({leader.name})")
-            await asyncio.sleep(2)
+            await wait_until(lambda: protected(group, buy), timeout=30, what="the fill protected")
+            await asyncio.sleep(2)                                       # and nothing more comes of it
             assert await groups_for(group, buy) == ["active"]
             assert len(group.writes("private/advanced/create-oco")) == 1
             assert_no_order_twice(group)

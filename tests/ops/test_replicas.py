@@ -45,6 +45,12 @@ async def groups_for(group: Cluster, order_id: str) -> list[str]:
     return [r["state"] for r in rows]
 
 
+async def protected(group: Cluster, order_id: str) -> bool:
+    """The buy's one group placed: a group is first stored "placing", then "active" once its orders
+    stand (on a busy machine seconds apart)."""
+    return await groups_for(group, order_id) == ["active"]
+
+
 async def two_replicas(group: Cluster, **second_env: str) -> tuple[Replica, Replica]:
     first = await group.start_replica()
     leader = await group.leader()
@@ -123,7 +129,7 @@ async def test_a_killed_leader_is_replaced_and_its_successor_catches_up(tmp_path
 
         # Its first cycle caught up: the fill is mirrored and protected, once.
         await wait_until(lambda: mirrored(group, buy, "FILLED"), timeout=15, what="the fill mirrored")
-        await wait_until(lambda: groups_for(group, buy), timeout=15, what="the buy protected")
+        await wait_until(lambda: protected(group, buy), timeout=30, what="the buy protected")
         await asyncio.sleep(2)
         assert await groups_for(group, buy) == ["active"]
         assert len(group.writes("private/advanced/create-oco")) == 1
