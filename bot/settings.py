@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # empty: polling (and a webhook left from before is deleted).
     TELEGRAM_WEBHOOK_URL: str | None = None
     TELEGRAM_WEBHOOK_SECRET: SecretStr | None = None      # empty: derived from the bot token
+    # Telegram's flood limits, which every message the bot sends keeps to (bot.telegram.pacing): a
+    # pause between two messages in one chat, and messages a second in all (a little under its 30).
+    TELEGRAM_CHAT_SEND_INTERVAL_SECONDS: float = Field(default=1.0, ge=0, le=60)
+    TELEGRAM_SENDS_PER_SECOND: int = Field(default=28, ge=1, le=1000)
 
     DATABASE_URL: str = "sqlite://data/bot.sqlite3"
     REDIS_URL: str | None = None

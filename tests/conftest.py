@@ -38,6 +38,15 @@ def candle_file(name: str) -> Path:
     pytest.skip(f"{name} is only in ../shared/data/candles, which this checkout does not have")
 
 
+@pytest.fixture(autouse=True)
+def _unpaced_sends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Bot API emulator enforces no flood limits unless a test asks for them, so the bot need not
+    keep to Telegram's (a chat's answers would otherwise be a second apart); a test that turns the
+    limits on sets these to match (`running_app` does, from its emulator's)."""
+    monkeypatch.setenv("TELEGRAM_CHAT_SEND_INTERVAL_SECONDS", "0")
+    monkeypatch.setenv("TELEGRAM_SENDS_PER_SECOND", "1000")
+
+
 @pytest.fixture
 def test_database_url(tmp_path: Path) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite://{tmp_path}/test.sqlite3"

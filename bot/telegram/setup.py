@@ -18,6 +18,7 @@ from bot.telegram.commands import COMMANDS
 from bot.telegram.middlewares.allow_list import AllowListMiddleware
 from bot.telegram.middlewares.commands_end_conversations import CommandsEndConversations
 from bot.telegram.middlewares.language import SUPPORTED, LanguageMiddleware
+from bot.telegram.pacing import SendPacer
 from bot.telegram.routers import actions, alerts, analyze, fallback, orders, portfolio, signals, start, watchlist
 from bot.telegram.routers import settings as settings_router
 
@@ -35,7 +36,11 @@ def build_bot(settings: Settings, api_url: str | None = None, token: str | None 
     session = None
     if api_url and api_url.rstrip("/") != DEFAULT_TELEGRAM_API_URL:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
-    return Bot(secret, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = Bot(secret, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    # Handlers answer at once: the pacer keeps their sends and the notifier's within the flood limits.
+    bot.session.middleware(SendPacer(per_chat_interval=settings.TELEGRAM_CHAT_SEND_INTERVAL_SECONDS,
+                                     global_per_second=settings.TELEGRAM_SENDS_PER_SECOND))
+    return bot
 
 
 def build_routers(settings: Settings) -> list[Router]:

@@ -170,6 +170,16 @@ def report_time_not_due(now: datetime | None = None) -> str:
     return ((now or datetime.now(UTC)) + timedelta(hours=12)).strftime("%H:%M")
 
 
+def bot_pace_for(emulator: BotApiEmulator) -> dict[str, str]:
+    """The bot's send pacing for the flood limits this emulator enforces (none: unpaced)."""
+    limits = emulator.flood_limits
+    if limits is None:
+        return {"TELEGRAM_CHAT_SEND_INTERVAL_SECONDS": "0", "TELEGRAM_SENDS_PER_SECOND": "1000"}
+    # As against Telegram: a little under its global limit, so jitter never bunches one send too many.
+    return {"TELEGRAM_CHAT_SEND_INTERVAL_SECONDS": str(limits.per_chat_interval),
+            "TELEGRAM_SENDS_PER_SECOND": str(max(1, limits.global_per_second * 14 // 15))}
+
+
 @contextlib.asynccontextmanager
 async def running_app(db: str, aiohttp_server: Any, monkeypatch: Any, *, balances: dict[str, Decimal] | None = None,
                       native_oco: bool = True, env: dict[str, str] | None = None,
@@ -181,7 +191,7 @@ async def running_app(db: str, aiohttp_server: Any, monkeypatch: Any, *, balance
     values = {"TELEGRAM_BOT_TOKEN": "123456:TEST-TOKEN", "TELEGRAM_API_URL": str(server.make_url("")),
               "TELEGRAM_ALLOWED_USERS": f"{OWNER},{PARTNER}", "DATABASE_URL": db, "WEBAPP_PORT": "0",
               "DEFAULT_LANGUAGE": "en", "DAILY_ALERT_TIME": report_time_not_due(clock() if clock else None),
-              **(env or {})}
+              **bot_pace_for(emulator), **(env or {})}
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     async with simulated_exchange(balances or {"USDT": D(100000), "BTC": D("0.5")}, native_oco=native_oco) as exchange:

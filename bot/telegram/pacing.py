@@ -1,0 +1,99 @@
+"""Every message the bot sends, within Telegram's flood limits.
+
+Telegram allows about one message a second in a chat and about thirty a second in all, and answers
+429 with `retry_after` beyond that. A command's answer is sent by its handler at once; fifty people
+each sending twenty commands in a burst would make the bot go far beyond both limits, and every
+send refused with 429 is an answer lost (the handler raises). This request middleware on the Bot's
+session paces all message sends, the handlers' answers and the notifier's deliveries alike, so they
+share one budget: in a chat, a send starts a second after the previous one in that chat came back
+(completion, not start: loopback or network jitter can then never bring two sends closer than a
+second at Telegram); in all, no more than `global_per_second` sends start in any second. Sends in one
+chat go out in the order they asked. When a 429 comes anyway (another process using the same bot),
+every send waits out its `retry_after`, and the error still reaches the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+# What puts a new message in a chat (edits, chat actions and callback answers are not paced).
+MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "sendAnimation",
+                             "sendVideo", "sendAudio", "sendVoice", "sendSticker", "sendLocation", "sendPoll",
+                             "copyMessage", "forwardMessage", "copyMessages", "forwardMessages"})
+FORGET_AFTER = 1000      # chats remembered before the idle ones are forgotten
+
+
+@dataclass
+class _ChatTurn:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    done_at: float = float("-inf")      # when the chat's previous send came back
+
+
+class SendPacer(BaseRequestMiddleware):
+    def __init__(self, *, per_chat_interval: float = 1.0, global_per_second: int = 28,
+                 clock: Any = time.monotonic) -> None:
+        self.per_chat_interval = per_chat_interval
+        # A little under Telegram's 30/s, so jitter on the way never bunches 31 sends into one second.
+        self.global_per_second = global_per_second
+        self.clock = clock
+        self.waited_seconds = 0.0               # in all, by every paced send (for benchmarks)
+        self._chats: dict[Any, _ChatTurn] = {}
+        self._starts: deque[float] = deque()    # the last `global_per_second` send starts
+        self._paused_until = 0.0
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        chat_id = getattr(method, "chat_id", None)
+        if method.__api_method__ not in MESSAGE_METHODS or chat_id is None:
+            return await make_request(bot, method)
+        turn = self._turn(chat_id)
+        async with turn.lock:
+            asked = self.clock()
+            await self._sleep_until(turn.done_at + self.per_chat_interval)
+            await self._global_slot()
+            self.waited_seconds += self.clock() - asked
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                self._paused_until = max(self._paused_until, self.clock() + exc.retry_after)
+                raise
+            finally:
+                turn.done_at = self.clock()
+
+    def _turn(self, chat_id: Any) -> _ChatTurn:
+        if len(self._chats) >= FORGET_AFTER:
+            idle_since = self.clock() - self.per_chat_interval
+            for key in [k for k, t in self._chats.items() if not t.lock.locked() and t.done_at < idle_since]:
+                del self._chats[key]
+        return self._chats.setdefault(chat_id, _ChatTurn())
+
+    async def _global_slot(self) -> None:
+        """Wait until fewer than `global_per_second` sends started in the last second (and any
+        pause Telegram asked for is over), then count this one."""
+        while True:
+            now = self.clock()
+            while self._starts and now - self._starts[0] >= 1.0:
+                self._starts.popleft()
+            free_at = max(self._paused_until,
+                          self._starts[0] + 1.0 if len(self._starts) >= self.global_per_second else now)
+            if free_at <= now:
+                self._starts.append(now)
+                return
+            await asyncio.sleep(free_at - now)
+
+    async def _sleep_until(self, at: float) -> None:
+        delay = at - self.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
