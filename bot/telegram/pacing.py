@@ -7,7 +7,8 @@ send refused with 429 is an answer lost (the handler raises). This request middl
 session paces all message sends, the handlers' answers and the notifier's deliveries alike, so they
 share one budget: in a chat, a send starts a second after the previous one in that chat came back
 (completion, not start: loopback or network jitter can then never bring two sends closer than a
-second at Telegram); in all, no more than `global_per_second` sends start in any second. Sends in one
+second at Telegram); in all, at most `global_per_second` sends are on the way or came back within
+the last second. Sends in one
 chat go out in the order they asked. When a 429 comes anyway (another process using the same bot),
 every send waits out its `retry_after`, and the error still reaches the caller.
 """
@@ -15,6 +16,7 @@ every send waits out its `retry_after`, and the error still reaches the caller.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -45,12 +47,17 @@ class SendPacer(BaseRequestMiddleware):
     def __init__(self, *, per_chat_interval: float = 1.0, global_per_second: int = 28,
                  clock: Any = time.monotonic) -> None:
         self.per_chat_interval = per_chat_interval
-        # A little under Telegram's 30/s, so jitter on the way never bunches 31 sends into one second.
+        # A little under Telegram's 30/s, as a margin for its own way of counting.
         self.global_per_second = global_per_second
         self.clock = clock
         self.waited_seconds = 0.0               # in all, by every paced send (for benchmarks)
         self._chats: dict[Any, _ChatTurn] = {}
-        self._starts: deque[float] = deque()    # the last `global_per_second` send starts
+        # The last second's sends, counted from their start to a second after they came back: any
+        # second at Telegram then holds at most `global_per_second` arrivals, however the requests
+        # bunch on the way (a busy event loop lets several go at once).
+        self._in_flight = 0
+        self._done: deque[float] = deque()
+        self._changed = asyncio.Condition()
         self._paused_until = 0.0
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
@@ -71,6 +78,7 @@ class SendPacer(BaseRequestMiddleware):
                 raise
             finally:
                 turn.done_at = self.clock()
+                await self._release_slot(turn.done_at)
 
     def _turn(self, chat_id: Any) -> _ChatTurn:
         if len(self._chats) >= FORGET_AFTER:
@@ -80,18 +88,27 @@ class SendPacer(BaseRequestMiddleware):
         return self._chats.setdefault(chat_id, _ChatTurn())
 
     async def _global_slot(self) -> None:
-        """Wait until fewer than `global_per_second` sends started in the last second (and any
-        pause Telegram asked for is over), then count this one."""
-        while True:
-            now = self.clock()
-            while self._starts and now - self._starts[0] >= 1.0:
-                self._starts.popleft()
-            free_at = max(self._paused_until,
-                          self._starts[0] + 1.0 if len(self._starts) >= self.global_per_second else now)
-            if free_at <= now:
-                self._starts.append(now)
-                return
-            await asyncio.sleep(free_at - now)
+        """Wait until fewer than `global_per_second` sends are in flight or came back within the last
+        second (and any pause Telegram asked for is over), then take one."""
+        async with self._changed:
+            while True:
+                now = self.clock()
+                while self._done and now - self._done[0] >= 1.0:
+                    self._done.popleft()
+                if now >= self._paused_until and self._in_flight + len(self._done) < self.global_per_second:
+                    self._in_flight += 1
+                    return
+                wake = [self._paused_until] if now < self._paused_until else []
+                wake += [self._done[0] + 1.0] if self._done else []
+                timeout = max(wake) - now if wake else None         # else: when one in flight comes back
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout)
+
+    async def _release_slot(self, done_at: float) -> None:
+        async with self._changed:
+            self._in_flight -= 1
+            self._done.append(done_at)
+            self._changed.notify_all()
 
     async def _sleep_until(self, at: float) -> None:
         delay = at - self.clock()
