@@ -23,6 +23,13 @@ returns the lines it prints. Parts run one after the other, each on its own fres
   several users drains through the notifier's queue while the emulator enforces Telegram's flood
   limits (1 message/s per chat, 30/s in all) and injects 429 + retry_after on a share of sends.
   Checks: nothing lost, each chat's messages in order, no 429 caused by the bot itself.
+- burst: 50 allowed users send 20 commands each at once (/start /help /orders /signals /watchlist
+  /alerts /portfolio /settings, an unknown one; some users Spanish) to the whole application polling
+  the emulator (crypto.com simulator behind the live adapter, SQLite): first with Telegram's flood
+  limits enforced (the bot paces its answers: 1 a second in a chat, 28 a second in all), then with
+  none (the bot unpaced: its own capacity). Total time, answers/s, latency from the update's arrival
+  at the emulator to its answer's send (p50/p95/p99, and p95 per command), answers missing or beyond
+  the limits.
 """
 
 from __future__ import annotations
@@ -101,6 +108,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # orders
     parser.add_argument("--groups", type=int, default=200)
     parser.add_argument("--loose", type=int, default=100, help="open orders outside any OCO group")
+    # burst
+    parser.add_argument("--burst-users", type=int, default=50)
+    parser.add_argument("--burst-commands", type=int, default=20, help="commands each user sends at once")
 
 
 async def on_fresh_database(run: Callable[[], Awaitable[list[str]]]) -> list[str]:
@@ -492,6 +502,105 @@ async def _analyze(args: argparse.Namespace) -> list[str]:
             _timing("/analyze round trip, caches empty", empty),
             _timing("/analyze round trip, same candle (cached)", cached),
             f"  PNG size: {size / 1024:.0f} kB"]
+
+
+# --- burst ---------------------------------------------------------------------------------------
+
+class _Env:
+    """pytest's monkeypatch.setenv, for the test harness outside pytest: undone on exit."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, str | None] = {}
+
+    def setenv(self, name: str, value: str) -> None:
+        self._saved.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+
+    def undo(self) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@part("burst")
+async def burst_part(args: argparse.Namespace) -> list[str]:
+    users, per_user = args.burst_users, args.burst_commands
+    lines = [f"burst: {users} allowed users x {per_user} commands at once = {users * per_user} updates, the whole "
+             f"app polling the emulator (crypto.com simulator via the live adapter, SQLite)"]
+    for title, limits in (("Telegram's flood limits enforced, the bot paced (1/s a chat, 28/s in all)",
+                           FloodLimits()), ("no flood limits, the bot unpaced (its own capacity)", None)):
+        lines.append(f"  {title}:")
+        lines += await on_fresh_database_url(lambda url, limits=limits: _burst(url, users, per_user, limits))
+    return lines
+
+
+async def on_fresh_database_url(run: Callable[[str], Awaitable[list[str]]]) -> list[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite://{folder}/bench.sqlite3"
+        await init_db(url)
+        try:
+            return await run(url)
+        finally:
+            await close_db()
+
+
+async def _burst(url: str, count: int, per_user: int, limits: FloodLimits | None) -> list[str]:
+    from aiohttp.test_utils import TestServer
+
+    from tests.telegram.burst import (
+        COMMANDS,
+        AnswerCounter,
+        allowed_users_setting,
+        burst_users,
+        match,
+        percentile,
+        push_burst,
+        save_choices,
+    )
+    from tests.telegram.harness import OWNER, running_app
+
+    servers: list[TestServer] = []
+
+    async def serve(app: web.Application) -> TestServer:
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return server
+
+    users = burst_users(count)
+    env = _Env()
+    emulator = BotApiEmulator(flood_limits=limits)
+    try:
+        async with running_app(url, serve, env, emulator=emulator,
+                               env={"TELEGRAM_ALLOWED_USERS": allowed_users_setting(users, OWNER)}) as world:
+            await save_choices(users)
+            counter = AnswerCounter(world.emulator)
+            started, started_cpu = time.perf_counter(), time.process_time()
+            sent = push_burst(world.emulator, users, per_user)
+            answered = await counter.wait_for(len(sent), timeout=600)
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+            await counter.settled(quiet=0.5)
+    finally:
+        for server in servers:
+            await server.close()
+        env.undo()
+    seconds = match(sent, counter.answers)
+    everything = [s for values in seconds.values() for s in values]
+    matched = len(everything)
+
+    def ms(values: list[float], share: float) -> str:
+        return f"{percentile(values, share) * 1000:,.0f} ms"
+
+    per_kind = "  ".join(f"{c} {ms(seconds[c], 0.95)}" for c in COMMANDS if c in seconds)
+    return [f"    all answered: {'yes' if answered else 'NO'} ({len(counter.answers)} messages, {matched} matched to "
+            f"their command); sends beyond the limits: {len(world.emulator.flooded())}",
+            f"    total {elapsed:.1f} s (CPU {cpu:.1f} s, the whole process), {len(counter.answers) / elapsed:.1f} "
+            f"answers/s",
+            f"    latency (update at the emulator -> answer sent): p50 {ms(everything, 0.5)}  p95 "
+            f"{ms(everything, 0.95)}  p99 {ms(everything, 0.99)}  max {ms(everything, 1.0)}",
+            f"    p95 by command: {per_kind}"]
 
 
 async def main() -> None:
