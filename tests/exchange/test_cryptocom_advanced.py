@@ -290,3 +290,15 @@ async def test_a_list_method_the_exchange_lacks_is_not_asked_again_for_a_while(l
                                              f"no-{n}-sl"))
 
     assert len(sim.calls_to("private/advanced/create-oco")) == 1
+
+
+async def test_a_consumer_stopped_while_waiting_leaves_no_task_behind(live: CryptoComExchange) -> None:
+    consumer = asyncio.ensure_future(anext(live.order_updates()))
+    await eventually(lambda: bool(live.streams) and live.streams[0].connected.is_set())
+    await asyncio.sleep(0.05)                   # waiting for the first update
+    consumer.cancel()
+    await asyncio.gather(consumer, return_exceptions=True)
+    await asyncio.sleep(0)
+    # The wait for the next update went with it (it used to stay pending, destroyed at the loop's close).
+    left = [t for t in asyncio.all_tasks() if "Queue.get" in repr(t.get_coro())]
+    assert left == []

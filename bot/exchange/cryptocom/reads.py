@@ -260,6 +260,7 @@ class CryptoComReads:
         self.streams.append(stream)
         task = asyncio.create_task(stream.run(queue), name="cryptocom-order-stream")
         pending: dict[str, OrderUpdate] = {}        # order_id -> newest state, oldest arrival first
+        getter: asyncio.Future[OrderUpdate] | None = None
         try:
             while True:
                 if queue.empty() and not pending:
@@ -279,6 +280,9 @@ class CryptoComReads:
                 self.remember([update.order])
                 yield update
         finally:
+            # A consumer stopped while waiting: the wait goes too (else a task left pending forever).
+            if getter is not None:
+                getter.cancel()
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             self.streams.remove(stream)
