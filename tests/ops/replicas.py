@@ -31,6 +31,7 @@ from bot.exchange.cryptocom import CryptoComExchange
 from bot.exchange.simulator import SimulatorConfig
 from bot.sandbox import BotApiEmulator
 from tests.conftest import _migrated, _reset_postgres_schema
+from tests.processes import UNPACED
 from tests.services.sim_exchange import TEST_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +119,7 @@ class Cluster:
 
     def env(self, web_port: int, **overrides: str) -> dict[str, str]:
         return {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), **UNPACED,
             "LIVE_TRADING": "true", "EXCHANGE_API_URL": self.sim.rest_url, "EXCHANGE_WS_URL": self.sim.ws_url,
             "EXCHANGE_CUSTOM_API_KEY": self.sim.api_key, "EXCHANGE_CUSTOM_API_SECRET": self.sim.api_secret,
             "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": self.telegram_url,
