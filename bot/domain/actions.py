@@ -26,6 +26,9 @@ class ActionKind(StrEnum):
     PROTECT = "protect"
     CANCEL_ORDER = "cancel_order"
     CANCEL_GROUP = "cancel_group"
+    # A group whose take-profit the exchange refused (its stop-loss alone stands): the lone stop is
+    # canceled and the full protection placed in its place.
+    COMPLETE = "complete_protection"
 
 
 class ActionState(StrEnum):
@@ -57,6 +60,21 @@ TEMPLATES: dict[str, str] = {
     "order_not_open": N_("order {order} is not open any more"),
     "group_not_open": N_("this protection has no open order any more"),
     "cancel_refused": N_("the exchange refused the cancel: {exchange}"),
+    "already_complete": N_("this protection is not a lone stop-loss any more: nothing to complete"),
+    "price_outside": N_("the price, {market}, is not between the stop-loss {stop} and the take-profit {take} "
+                        "any more: cancel the stop-loss from /orders and protect anew"),
+    "stop_loss_sold": N_("the stop-loss sold {quantity} {asset} meanwhile: nothing was placed; /orders shows "
+                         "what is left"),
+    "stop_loss_still_open": N_("the stop-loss still reads as open after its cancel: nothing was placed; if /orders "
+                               "shows it gone in a moment, {asset} is unprotected and Protect places a full "
+                               "protection"),
+    "completion_cancel_unknown": N_("the exchange did not answer the stop-loss's cancel ({exchange}): nothing was "
+                                    "placed; the stop-loss may still stand, or {asset} may be unprotected: /orders "
+                                    "shows which after the next sync"),
+    "completion_not_placed": N_("the lone stop-loss was canceled, but the new protection was not placed "
+                                "({why}): {unprotected} {coin} is UNPROTECTED now; /orders offers Protect"),
+    "take_profit_refused_again": N_("the stop-loss stands again at {stop}, but the exchange refused the "
+                                    "take-profit again ({exchange}): nothing takes the profit yet"),
     "exchange_unavailable": N_("the exchange did not answer ({exchange}); nothing is assumed: the next sync "
                                "checks what happened"),
 }
@@ -125,6 +143,23 @@ class CancelDetails:
 
 
 @dataclass(frozen=True)
+class CompleteDetails:
+    """Replace a lone stop-loss (its take-profit refused) by a full protection at the same prices."""
+    symbol: str
+    base: str
+    quote: str
+    group_id: str                # the group standing as a stop-loss only
+    stop_loss_client_oid: str    # its stop-loss, canceled first
+    stop_loss_order_id: str
+    quantity: Decimal            # what the stop-loss covers, and what the new protection will
+    stop_loss: Decimal           # the same trigger as the lone stop-loss
+    take_profit: Decimal         # the take-profit that was refused
+    entry_price: Decimal
+    market_price: Decimal
+    native_oco: bool             # whether the exchange took a native OCO the last time it was asked
+
+
+@dataclass(frozen=True)
 class ActionPreview:
     action_id: str
     kind: ActionKind
@@ -133,9 +168,10 @@ class ActionPreview:
     expires_at: datetime
     protect: ProtectDetails | None = None
     cancel: CancelDetails | None = None
+    complete: CompleteDetails | None = None
 
     def payload(self) -> dict[str, Any]:
-        details = self.protect if self.protect is not None else self.cancel
+        details = self.protect or self.cancel or self.complete
         return {"details": _to_json(details)}
 
     @classmethod
@@ -145,6 +181,8 @@ class ActionPreview:
         action_kind = ActionKind(kind)
         if action_kind is ActionKind.PROTECT:
             return cls(action_id, action_kind, mode, user_id, expires_at, protect=_protect_from(data))
+        if action_kind is ActionKind.COMPLETE:
+            return cls(action_id, action_kind, mode, user_id, expires_at, complete=_complete_from(data))
         return cls(action_id, action_kind, mode, user_id, expires_at, cancel=_cancel_from(data))
 
 
@@ -200,6 +238,17 @@ def _protect_from(data: dict[str, Any]) -> ProtectDetails:
         reference_price=d("reference_price"), reference=data["reference"], native_oco=bool(data["native_oco"]),
         shortfall_key=data.get("shortfall_key"),
         shortfall_args=tuple((str(k), str(v)) for k, v in data.get("shortfall_args") or ()))
+
+
+def _complete_from(data: dict[str, Any]) -> CompleteDetails:
+    def d(name: str) -> Decimal:
+        return Decimal(str(data[name]))
+
+    return CompleteDetails(
+        symbol=data["symbol"], base=data["base"], quote=data["quote"], group_id=data["group_id"],
+        stop_loss_client_oid=data["stop_loss_client_oid"], stop_loss_order_id=data["stop_loss_order_id"],
+        quantity=d("quantity"), stop_loss=d("stop_loss"), take_profit=d("take_profit"),
+        entry_price=d("entry_price"), market_price=d("market_price"), native_oco=bool(data["native_oco"]))
 
 
 def _cancel_from(data: dict[str, Any]) -> CancelDetails:

@@ -32,6 +32,7 @@ from bot.domain.actions import (
     ActionResult,
     ActionState,
     CancelDetails,
+    CompleteDetails,
     OrderToCancel,
     Outcome,
     ProtectDetails,
@@ -44,6 +45,7 @@ from bot.domain.orders import Order, OrderRole, OrderStatus
 from bot.domain.protection import ProtectionPlan, protection_prices
 from bot.exchange.base import Exchange
 from bot.exchange.errors import ExchangeError, ExchangeUnavailable, OrderNotFound, UnknownInstrument
+from bot.services.completion import ProtectionCompletion
 from bot.services.portfolio import PortfolioService
 from bot.services.protection import ProtectionService
 from bot.services.user_settings import UserSettingsService
@@ -78,6 +80,8 @@ class ActionService:
         self.mirror = mirror
         self.clock = clock
         self.ttl = ttl
+        self.completion = ProtectionCompletion(exchange, protection, self.orders, self.groups,
+                                               self._mirror_client_oids)
 
     @property
     def mode(self) -> str:
@@ -85,12 +89,23 @@ class ActionService:
 
     # Previews ------------------------------------------------------------------------------
 
-    async def preview_protect(self, user_id: int, position: str) -> ActionPreview:
-        """Protect what is unprotected of `position` (an asset, "BTC", or a market, "BTC_USDT")."""
+    async def preview_protect(self, user_id: int, position: str, group: str | None = None) -> ActionPreview:
+        """Protect what is unprotected of `position` (an asset, "BTC", or a market, "BTC_USDT").
+
+        A group standing as a stop-loss only (its take-profit refused) is completed instead: the one
+        named by `group` (a "protection incomplete" message's button), or, when nothing of the asset
+        is unprotected, any of the asset's (from /orders, the daily report, the Mini App)."""
         self._check_allowed(user_id)
         asset, _, wanted_quote = position.upper().partition("_")
+        if group:
+            lone = await self.completion.lone_stop(asset, group)
+            if lone is not None:
+                return await self._store(user_id, ActionKind.COMPLETE, complete=lone)
         unprotected = next((p for p in await self.portfolio.unprotected() if p.asset == asset), None)
         if unprotected is None:
+            lone = await self.completion.lone_stop(asset, None)
+            if lone is not None:
+                return await self._store(user_id, ActionKind.COMPLETE, complete=lone)
             raise ActionRefused("nothing_unprotected", asset=asset)
         last_buy = (await self.orders.last_unprotected_buys([asset])).get(asset)
         symbol = await self._market_for(asset, wanted_quote or None, last_buy.symbol if last_buy else None)
@@ -215,6 +230,8 @@ class ActionService:
     async def _run(self, action: ActionPreview) -> ActionResult:
         if action.protect is not None:
             return await self._protect(action, action.protect)
+        if action.complete is not None:
+            return await self.completion.run(action, action.complete)
         assert action.cancel is not None
         return await self._cancel(action, action.cancel)
 
@@ -269,9 +286,10 @@ class ActionService:
             raise ActionRefused("not_allowed")
 
     async def _store(self, user_id: int, kind: ActionKind, *, protect: ProtectDetails | None = None,
-                     cancel: CancelDetails | None = None) -> ActionPreview:
+                     cancel: CancelDetails | None = None, complete: CompleteDetails | None = None) -> ActionPreview:
         preview = ActionPreview(action_id=new_action_id(), kind=kind, mode=self.mode, user_id=user_id,
-                                expires_at=self.clock() + self.ttl, protect=protect, cancel=cancel)
+                                expires_at=self.clock() + self.ttl, protect=protect, cancel=cancel,
+                                complete=complete)
         await self.actions.create(action_id=preview.action_id, telegram_id=user_id, kind=kind.value,
                                   payload=preview.payload(), mode=self.mode, expires_at=preview.expires_at)
         return preview

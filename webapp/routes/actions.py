@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from bot.domain.actions import TEMPLATES as ACTION_TEMPLATES
-from bot.domain.actions import ActionPreview, ActionRefused, ActionResult, Outcome, ProtectDetails
+from bot.domain.actions import ActionPreview, ActionRefused, ActionResult, CompleteDetails, Outcome, ProtectDetails
 from bot.domain.reasons import TEMPLATES as PROTECTION_TEMPLATES
 from bot.exchange.codes import message_key
 from bot.exchange.errors import ExchangeError
@@ -31,6 +32,10 @@ def reason_text(key: str | None, args: tuple[tuple[str, str], ...] | dict[str, s
     values = dict(args)
     if key is None or key == "as_text":
         return values.get("text", "")
+    if "why_key" in values:
+        # A reason inside a reason (why a replacement was not placed): worded first, on its own.
+        why_key = values.pop("why_key")
+        values["why"] = reason_text(why_key, {k: v for k, v in values.items()})
     template = ACTION_TEMPLATES.get(key) or PROTECTION_TEMPLATES.get(key)
     if template is None:
         return key
@@ -64,6 +69,27 @@ def protect_lines(p: ProtectDetails, mode: str, fmt: Formats) -> list[str]:
     return lines
 
 
+def complete_lines(c: CompleteDetails, mode: str, fmt: Formats) -> list[str]:
+    """The bot's own preview of completing a lone stop-loss, as plain lines."""
+    quantity = fmt.quantity(c.quantity, c.base)
+    lines = [f"{_('Complete the protection: {asset}').format(asset=c.base)} · {mode_word(mode)}",
+             _("On the exchange now: a stop-loss at {stop} for {quantity} (#{order}), no take-profit.").format(
+                 stop=fmt.price(c.stop_loss, c.quote), quantity=quantity, order=c.stop_loss_order_id),
+             _("Will do: cancel that stop-loss, then place the full protection of {quantity} on {symbol} at the same "
+               "prices:").format(quantity=quantity, symbol=c.symbol),
+             f"{_('Stop-loss')} {fmt.price(c.stop_loss, c.quote)}",
+             f"{_('Take-profit')} {fmt.price(c.take_profit, c.quote)}",
+             _("As one native OCO order where the exchange takes it; else as two linked orders, as the bot places "
+               "them after a buy.")]
+    if not c.native_oco:
+        lines.append(_("The exchange refused the native OCO the last time: with two linked orders it may refuse the "
+                       "take-profit again, and the stop-loss alone stands again."))
+    lines.append("⚠ " + _("For a moment, between the cancel and the new orders, the {quantity} are not protected. If "
+                          "the new orders are refused, they stay unprotected and you are told here.").format(
+                              quantity=quantity))
+    return lines
+
+
 def preview_json(preview: ActionPreview, fmt: Formats) -> dict[str, Any]:
     body: dict[str, Any] = {"action_id": preview.action_id, "kind": preview.kind.value, "mode": preview.mode,
                             "expires_at": preview.expires_at, "lines": []}
@@ -73,6 +99,11 @@ def preview_json(preview: ActionPreview, fmt: Formats) -> dict[str, Any]:
                            "take_profit": p.take_profit, "reference_price": p.reference_price,
                            "native_oco": p.native_oco}
         body["lines"] = protect_lines(p, preview.mode, fmt)
+    elif preview.complete is not None:
+        c = preview.complete
+        body["complete"] = {"symbol": c.symbol, "quantity": c.quantity, "stop_loss": c.stop_loss,
+                            "take_profit": c.take_profit, "group_id": c.group_id, "native_oco": c.native_oco}
+        body["lines"] = complete_lines(c, preview.mode, fmt)
     return body
 
 
@@ -86,6 +117,11 @@ def result_lines(result: ActionResult, fmt: Formats) -> list[str]:
         return [_("Canceled: nothing was sent.")]
     if outcome is Outcome.IN_PROGRESS:
         return [_("Already being done (another press or device): nothing is sent twice.")]
+    if outcome is Outcome.FAILED and result.reason_key == "completion_not_placed":
+        coin = dict(result.reason_args).get("coin", "")
+        return [_("{asset} is not protected").format(asset=coin), reason_text(result.reason_key, result.reason_args)]
+    if outcome is Outcome.FAILED and result.reason_key == "take_profit_refused_again":
+        return [_("Protection still incomplete"), reason_text(result.reason_key, result.reason_args)]
     if outcome is Outcome.FAILED:
         return [_("Not done"), reason_text(result.reason_key, result.reason_args)]
     if outcome is Outcome.UNCONFIRMED:
@@ -97,6 +133,14 @@ def result_lines(result: ActionResult, fmt: Formats) -> list[str]:
         how = _("native OCO") if result.native_oco else _("two linked orders")
         lines.append(f"{_('Protected')}: {fmt.quantity(p.quantity, p.base)} {p.symbol} · SL "
                      f"{fmt.price(p.stop_loss, p.quote)} · TP {fmt.price(p.take_profit, p.quote)} · {how}")
+    if action is not None and action.complete is not None:
+        c = action.complete
+        placed = dict(result.reason_args).get("quantity")
+        quantity = Decimal(placed) if placed else c.quantity
+        how = _("native OCO") if result.native_oco else _("two linked orders")
+        lines.append(f"{_('Protection completed')}: {fmt.quantity(quantity, c.base)} {c.symbol} · SL "
+                     f"{fmt.price(c.stop_loss, c.quote)} · TP {fmt.price(c.take_profit, c.quote)} · {how}")
+        lines.append(_("The lone stop-loss was canceled and replaced by this protection."))
     if outcome is Outcome.ALREADY_DONE:
         lines.append(_("Already done: nothing was sent again."))
     return lines

@@ -96,6 +96,32 @@ class OcoGroupRepository:
         else:
             await group.save()
 
+    async def claim_for_replacement(self, group_id: str, by: str) -> bool:
+        """active -> canceled, marked as being replaced by `by` (an action's id), in one conditional
+        write: of two actions (two previews, two replicas) replacing the same group, one wins. True
+        also when `by` already holds it (its run cut off and taken up again)."""
+        group = await self.get(group_id)
+        if group is None:
+            return False
+        marker = _replaced_by(by)
+        if (group.failure_reason or "").startswith(marker):
+            return group.state == "canceled"
+        if group.state != "active":
+            return False
+        won: int = await self._groups().filter(id=group_id, state="active").update(
+            state="canceled", failure_reason=(marker + (group.failure_reason or ""))[:255])
+        return bool(won)
+
+    async def release_replacement(self, group_id: str, by: str) -> None:
+        """Undo `claim_for_replacement` (the lone leg still stands, or filled: its reaction needs the
+        group active again)."""
+        group = await self.get(group_id)
+        marker = _replaced_by(by)
+        if group is None or group.state != "canceled" or not (group.failure_reason or "").startswith(marker):
+            return
+        await self._groups().filter(id=group_id, state="canceled", failure_reason=group.failure_reason).update(
+            state="active", failure_reason=(group.failure_reason or "")[len(marker):] or None)
+
     async def page(self, *, states: Iterable[str] | None = None, symbol: str | None = None,
                    cursor: str | None = None, limit: int | None = None) -> Page[OcoGroupRecord]:
         """Groups newest first (by creation, then id), optionally in some states / of one symbol."""
@@ -105,3 +131,7 @@ class OcoGroupRepository:
         if symbol:
             query = query.filter(symbol=symbol)
         return await keyset_page(query, GROUPS, cursor=cursor, limit=limit)
+
+
+def _replaced_by(action_id: str) -> str:
+    return f"replaced by {action_id}; "

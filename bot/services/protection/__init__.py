@@ -55,9 +55,19 @@ class ProtectionService:
         return await self.placer.plan_holding(symbol, quantity, reference_price, stop_loss_percent=stop_loss_percent,
                                               take_profit_percent=take_profit_percent)
 
-    async def protect_holding(self, group_id: str, plan: ProtectionPlan) -> ProtectionResult:
+    async def protect_holding(self, group_id: str, plan: ProtectionPlan, *,
+                              entry_order_id: str | None = None) -> ProtectionResult:
         """Place a confirmed plan for coins already held as group `group_id`; idempotent."""
-        return await self.placer.protect_holding(group_id, plan)
+        return await self.placer.protect_holding(group_id, plan, entry_order_id=entry_order_id)
+
+    async def claim_for_replacement(self, group_id: str, by: str) -> bool:
+        """Before a group's legs are canceled to be replaced by action `by`'s protection: True for the
+        one action that may replace it (again after a crash), False when another did or it ended."""
+        return await self.legs.claim_for_replacement(group_id, by)
+
+    async def release_replacement(self, group_id: str, by: str) -> None:
+        """The replacement did not happen: the group is active and followed again."""
+        await self.legs.release_replacement(group_id, by)
 
     def cancel_sibling_at_once(self, order: Order) -> asyncio.Future[None] | None:
         """An order stream push, before it is stored: a followed leg's fill cancels its sibling now

@@ -203,15 +203,17 @@ class ProtectionPlacer:
                                free_quantity=free, open_sells=sells, stop_loss_percent=stop_loss_percent,
                                take_profit_percent=take_profit_percent)
 
-    async def protect_holding(self, group_id: str, plan: ProtectionPlan) -> ProtectionResult:
+    async def protect_holding(self, group_id: str, plan: ProtectionPlan, *,
+                              entry_order_id: str | None = None) -> ProtectionResult:
         """Place a confirmed plan for coins already held as group `group_id` (the action's id, so its
         legs' client_oids follow from it). Idempotent like `protect`: a second call finds the group,
-        and a group left "placing" looks its legs up on the exchange before sending anything."""
+        and a group left "placing" looks its legs up on the exchange before sending anything.
+        `entry_order_id`: the buy these coins came from, when known (a replaced group's), for the P/L."""
         async with self.events.held_while(self.lock):
             group = await self.groups.get(group_id)
             if group is None:
                 group = await self.groups.create(
-                    group_id, symbol=plan.symbol,
+                    group_id, symbol=plan.symbol, entry_order_id=entry_order_id,
                     entry_exchange_order_id=None, state=GroupState.PLACING.value, quantity=plan.quantity,
                     entry_price=plan.entry_price, stop_loss_price=plan.stop_loss_price,
                     take_profit_price=plan.take_profit_price,

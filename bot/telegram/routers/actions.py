@@ -52,10 +52,11 @@ def build_router() -> Router:
     @router.callback_query(ProtectCallback.filter())
     async def protect(query: CallbackQuery, callback_data: ProtectCallback, actions: ActionService,
                       user_settings: UserSettingsService, i18n: I18n) -> None:
-        # With a group (from a "protection failed" message) it is the same: what of the coin is held
-        # but not covered now is protected; a group whose stop-loss still stands covers its coins.
+        # With a group standing as a stop-loss only (a "protection incomplete" message), the preview
+        # completes it; otherwise what of the coin is held but not covered now is protected.
         reader = await reader_for(query.from_user, i18n, user_settings)
-        await _offer(query, reader, actions.preview_protect(query.from_user.id, callback_data.symbol))
+        await _offer(query, reader, actions.preview_protect(query.from_user.id, callback_data.symbol,
+                                                              callback_data.group or None))
 
     @router.callback_query(CancelGroupPress.filter())
     async def cancel_group(query: CallbackQuery, callback_data: CancelGroupPress, actions: ActionService,

@@ -7,13 +7,22 @@ daily report and any message that offers them; the preview and the result read t
 from __future__ import annotations
 
 import html
+from decimal import Decimal
 from typing import Literal
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.actions import TEMPLATES as ACTION_TEMPLATES
-from bot.domain.actions import ActionPreview, ActionRefused, ActionResult, CancelDetails, Outcome, ProtectDetails
+from bot.domain.actions import (
+    ActionPreview,
+    ActionRefused,
+    ActionResult,
+    CancelDetails,
+    CompleteDetails,
+    Outcome,
+    ProtectDetails,
+)
 from bot.domain.reasons import TEMPLATES as PROTECTION_TEMPLATES
 from bot.exchange.codes import message_key
 from bot.telegram.views import labels
@@ -46,6 +55,10 @@ def reason_text(key: str | None, args: tuple[tuple[str, str], ...], reader: Read
     values = dict(args)
     if key == "as_text" or key is None:
         return esc(values.get("text", ""))
+    if "why_key" in values:
+        # A reason inside a reason (why a replacement was not placed): worded first, on its own.
+        inner = tuple((k, v) for k, v in args if k != "why_key")
+        values["why"] = html.unescape(reason_text(values.pop("why_key"), inner, reader))
     template = ACTION_TEMPLATES.get(key) or PROTECTION_TEMPLATES.get(key)
     if template is None:
         return esc(key)
@@ -73,6 +86,8 @@ def render_refusal(refused: ActionRefused, reader: Reader) -> str:
 def render_preview(preview: ActionPreview, reader: Reader) -> tuple[str, InlineKeyboardMarkup]:
     if preview.protect is not None:
         body = _protect_preview(preview.protect, preview.mode, reader)
+    elif preview.complete is not None:
+        body = _complete_preview(preview.complete, preview.mode, reader)
     else:
         assert preview.cancel is not None
         body = _cancel_preview(preview, preview.cancel, reader)
@@ -113,6 +128,27 @@ def _protect_preview(p: ProtectDetails, mode: str, reader: Reader) -> list[str]:
     return lines
 
 
+def _complete_preview(c: CompleteDetails, mode: str, reader: Reader) -> list[str]:
+    quantity = reader.quantity(c.quantity, c.base)
+    title = esc(reader.gettext("Complete the protection: {asset}").format(asset=c.base))
+    lines = [f"🛡 <b>{title}</b> · {mode_tag(mode, reader)}",
+             reader.text("On the exchange now: a stop-loss at {stop} for {quantity} (#{order}), no take-profit.",
+                 stop=reader.price(c.stop_loss, c.quote), quantity=quantity, order=esc(c.stop_loss_order_id)),
+             reader.text("Will do: cancel that stop-loss, then place the full protection of {quantity} on {symbol} "
+                         "at the same prices:", quantity=quantity, symbol=esc(c.symbol)),
+             f"🔻 {esc(reader.gettext('Stop-loss'))} {reader.price(c.stop_loss, c.quote)}",
+             f"🎯 {esc(reader.gettext('Take-profit'))} {reader.price(c.take_profit, c.quote)}",
+             esc(reader.gettext("As one native OCO order where the exchange takes it; else as two linked orders, "
+                                "as the bot places them after a buy."))]
+    if not c.native_oco:
+        lines.append(esc(reader.gettext("The exchange refused the native OCO the last time: with two linked orders "
+                                        "it may refuse the take-profit again, and the stop-loss alone stands again.")))
+    lines.append("⚠️ " + reader.text("For a moment, between the cancel and the new orders, the {quantity} are not "
+                                     "protected. If the new orders are refused, they stay unprotected and you are "
+                                     "told here.", quantity=quantity))
+    return lines
+
+
 def _cancel_preview(preview: ActionPreview, c: CancelDetails, reader: Reader) -> list[str]:
     group = preview.kind.value == "cancel_group"
     title = reader.gettext("Cancel protection") if group else reader.gettext("Cancel order")
@@ -144,6 +180,12 @@ def render_result(result: ActionResult, reader: Reader) -> str:
         return "✖️ " + esc(reader.gettext("Canceled: nothing was sent."))
     if result.outcome is Outcome.IN_PROGRESS:
         return "⏳ " + esc(reader.gettext("Already being done (another press or device): nothing is sent twice."))
+    if result.outcome is Outcome.FAILED and result.reason_key == "completion_not_placed":
+        title = reader.gettext("{asset} is not protected").format(asset=dict(result.reason_args).get("coin", ""))
+        return f"🚨 <b>{esc(title)}</b> · {badge}\n" + reason_text(result.reason_key, result.reason_args, reader)
+    if result.outcome is Outcome.FAILED and result.reason_key == "take_profit_refused_again":
+        return f"⚠️ <b>{esc(reader.gettext('Protection still incomplete'))}</b> · {badge}\n" + \
+            reason_text(result.reason_key, result.reason_args, reader)
     if result.outcome is Outcome.FAILED:
         return f"❌ <b>{esc(reader.gettext('Not done'))}</b> · {badge}\n" + \
             reason_text(result.reason_key, result.reason_args, reader)
@@ -165,6 +207,15 @@ def _done_lines(result: ActionResult, reader: Reader) -> list[str]:
         title = esc(reader.gettext("Protected"))
         return [f"✅ <b>{title}</b>: {reader.quantity(p.quantity, p.base)} {esc(p.symbol)} · "
                 f"SL {reader.price(p.stop_loss, p.quote)} · TP {reader.price(p.take_profit, p.quote)} · {esc(how)}"]
+    if action is not None and action.complete is not None:
+        c = action.complete
+        placed = dict(result.reason_args).get("quantity")
+        quantity = Decimal(placed) if placed else c.quantity
+        how = reader.gettext("native OCO") if result.native_oco else reader.gettext("two linked orders")
+        title = esc(reader.gettext("Protection completed"))
+        return [f"✅ <b>{title}</b>: {reader.quantity(quantity, c.base)} {esc(c.symbol)} · "
+                f"SL {reader.price(c.stop_loss, c.quote)} · TP {reader.price(c.take_profit, c.quote)} · {esc(how)}",
+                esc(reader.gettext("The lone stop-loss was canceled and replaced by this protection."))]
     ids = ", ".join(f"#{esc(i)}" for i in result.canceled) or "—"
     lines = [f"✅ <b>{esc(reader.gettext('Canceled'))}</b>: {ids}"]
     if action is not None and action.cancel is not None and action.cancel.leaves == "unprotected":
