@@ -72,7 +72,7 @@ TEMPLATES: dict[str, str] = {
                                     "placed; the stop-loss may still stand, or {asset} may be unprotected: /orders "
                                     "shows which after the next sync"),
     "completion_not_placed": N_("the lone stop-loss was canceled, but the new protection was not placed "
-                                "({why}): {unprotected} {coin} is UNPROTECTED now; /orders offers Protect"),
+                                "({why}): {unprotected} is UNPROTECTED now; /orders offers Protect"),
     "take_profit_refused_again": N_("the stop-loss stands again at {stop}, but the exchange refused the "
                                     "take-profit again ({exchange}): nothing takes the profit yet"),
     "exchange_unavailable": N_("the exchange did not answer ({exchange}); nothing is assumed: the next sync "

@@ -118,8 +118,10 @@ def result_lines(result: ActionResult, fmt: Formats) -> list[str]:
     if outcome is Outcome.IN_PROGRESS:
         return [_("Already being done (another press or device): nothing is sent twice.")]
     if outcome is Outcome.FAILED and result.reason_key == "completion_not_placed":
-        coin = dict(result.reason_args).get("coin", "")
-        return [_("{asset} is not protected").format(asset=coin), reason_text(result.reason_key, result.reason_args)]
+        values = dict(result.reason_args)
+        coin = values.get("coin", "")
+        values["unprotected"] = fmt.quantity(Decimal(values.get("unprotected", "0")), coin)
+        return [_("{asset} is not protected").format(asset=coin), reason_text(result.reason_key, values)]
     if outcome is Outcome.FAILED and result.reason_key == "take_profit_refused_again":
         return [_("Protection still incomplete"), reason_text(result.reason_key, result.reason_args)]
     if outcome is Outcome.FAILED:

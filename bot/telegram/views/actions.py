@@ -181,8 +181,13 @@ def render_result(result: ActionResult, reader: Reader) -> str:
     if result.outcome is Outcome.IN_PROGRESS:
         return "⏳ " + esc(reader.gettext("Already being done (another press or device): nothing is sent twice."))
     if result.outcome is Outcome.FAILED and result.reason_key == "completion_not_placed":
-        title = reader.gettext("{asset} is not protected").format(asset=dict(result.reason_args).get("coin", ""))
-        return f"🚨 <b>{esc(title)}</b> · {badge}\n" + reason_text(result.reason_key, result.reason_args, reader)
+        values = dict(result.reason_args)
+        coin = values.get("coin", "")
+        # The quantity in the reader's number format, with its coin.
+        held = html.unescape(reader.quantity(Decimal(values.get("unprotected", "0")), coin))
+        args = tuple((k, held if k == "unprotected" else v) for k, v in result.reason_args)
+        title = reader.gettext("{asset} is not protected").format(asset=coin)
+        return f"🚨 <b>{esc(title)}</b> · {badge}\n" + reason_text(result.reason_key, args, reader)
     if result.outcome is Outcome.FAILED and result.reason_key == "take_profit_refused_again":
         return f"⚠️ <b>{esc(reader.gettext('Protection still incomplete'))}</b> · {badge}\n" + \
             reason_text(result.reason_key, result.reason_args, reader)
