@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 
 from bot.db.models import BalanceRecord, OcoGroupRecord
+from bot.exchange.simulator import SimulatorConfig
 from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
+from tests.services.sync_harness import bought
 from tests.webapp.conftest import with_candles
 from tests.webapp.harness import ALLOWED, auth, build_app, seed_snapshots
 
@@ -58,3 +60,28 @@ async def test_nothing_unprotected_is_a_refusal_in_words(exchange, aiohttp_clien
     response = await client.post("/api/actions/protect", json={"symbol": "ETH_USDT"}, headers=auth(language="es"))
     assert response.status == 409
     assert "ETH" in (await response.json())["message"]
+
+
+async def test_protect_on_a_lone_stop_loss_previews_and_completes_the_protection(db: str, aiohttp_client) -> None:
+    """A buy's protection stands as a stop-loss only (the native OCO, then the take-profit refused):
+    the Mini App's Protect for the coin previews completing it, and the confirmation does it."""
+    def stops_reserve(config: SimulatorConfig) -> None:
+        config.trigger_orders_lock = True
+
+    async with simulated_exchange({"USDT": D(100000)}, native_oco=False, configure=stops_reserve) as sim:
+        h = await bought(sim, "0.01")
+        await h.sync.run_cycle()
+        sim.sim.engine.trigger_orders_lock = False                  # the two linked legs can stand now
+        client = await aiohttp_client(build_app(sim))
+        response = await client.post("/api/actions/protect", json={"symbol": "BTC_USDT"}, headers=auth(language="es"))
+        assert response.status == 200, await response.text()
+        preview = await response.json()
+        assert preview["kind"] == "complete_protection" and D(preview["complete"]["quantity"]) == D("0.01")
+        assert preview["lines"][0].startswith("Completar la protección: BTC")
+        assert any("Durante un momento" in line for line in preview["lines"])
+        confirm = await client.post(f"/api/actions/{preview['action_id']}/confirm", headers=auth(language="es"))
+        done = await confirm.json()
+        assert done["ok"] is True and done["lines"][0].startswith("Protección completada")
+        open_sells = sorted(o.order_type.value for o in sim.orders.values() if o.side.value == "SELL"
+                            and o.status.is_open)
+        assert open_sells == ["STOP_LOSS", "TAKE_PROFIT_LIMIT"]

@@ -169,9 +169,14 @@ async def post_protect(request: web.Request) -> web.Response:
     symbol = parse_symbol(request, raw) if isinstance(raw, str) else None
     if symbol is None:
         raise BadRequest(_("{name} must be a pair such as BTC_USDT").format(name="symbol"))
+    group = body.get("group")
+    if group is not None and (not isinstance(group, str) or not ACTION_ID.match(group)):
+        raise BadRequest(_("unknown group"))
     actions: ActionService = miniapp_of(request).actions
     try:
-        preview = await actions.preview_protect(viewer_id(request), symbol)
+        # With a group standing as a stop-loss only (or none named while nothing of the coin is
+        # unprotected), the preview completes that protection instead.
+        preview = await actions.preview_protect(viewer_id(request), symbol, group or None)
     except ActionRefused as refused:
         return web.json_response({"error": "refused", "message": reason_text(refused.key, refused.arguments)},
                                  status=409)

@@ -60,6 +60,12 @@ def render_orders(view: OrdersOverview, reader: Reader, *, page: int = 0,
         lines.append(block)
         if button is not None:
             buttons.append(button)
+        if isinstance(item.value, GroupLine) and _lone_stop_loss(item.value):
+            # Its take-profit was refused: Protect previews replacing the lone stop-loss by a full protection.
+            label = "🛡 " + f"{number} · " + reader.gettext("Complete protection")
+            complete = _button(label, ProtectCallback(symbol=item.value.symbol, group=item.value.group_id))
+            if complete is not None:
+                buttons.append(complete)
     if not items:
         lines += ["", esc(reader.gettext("No open orders, and nothing is unprotected."))]
     lines += other_issue_lines(view, reader)
@@ -166,6 +172,13 @@ def _navigation(page: int, pages: int, reader: Reader) -> list[InlineKeyboardBut
     if page + 1 < pages:
         row.append(InlineKeyboardButton(text="▶️", callback_data=OrdersPage(action="page", page=page + 1).pack()))
     return row
+
+
+def _lone_stop_loss(group: GroupLine) -> bool:
+    """Two linked legs of which only the stop-loss stands (the take-profit refused or gone)."""
+    open_roles = [leg.role for leg in group.legs if leg.status not in ("FILLED", "CANCELED", "REJECTED", "EXPIRED")]
+    return group.state == "active" and not group.native and open_roles == ["stop_loss"] and not any(
+        leg.filled > 0 for leg in group.legs)
 
 
 def _has_open_leg(group: GroupLine) -> bool:
