@@ -16,6 +16,7 @@ import pytest
 
 from bot.db.models import OcoGroupRecord, PendingAction
 from bot.domain.actions import ActionKind, ActionPreview, Outcome
+from bot.domain.events import OcoLegDone
 from bot.domain.oco import GroupState
 from bot.domain.orders import OrderType, Side
 from bot.exchange.simulator import SimulatorConfig
@@ -182,3 +183,16 @@ async def test_the_take_profit_refused_again_leaves_the_new_stop_loss_and_says_s
     result = await world.actions.confirm(preview.action_id, OWNER)
     assert result.outcome is Outcome.FAILED and result.reason_key == "take_profit_refused_again"
     assert world.open_sells() == [(OrderType.STOP_LOSS, D("0.01"), False)]
+
+
+async def test_a_stop_loss_that_sold_meanwhile_is_not_replaced_and_its_sale_is_told(world: World) -> None:
+    exchange_takes_native_oco(world)
+    preview = await world.preview(world.lone_group)
+    world.exchange.set_price("BTC_USDT", D(96000))                # the stop-loss triggers and sells
+    result = await world.actions.confirm(preview.action_id, OWNER)
+    assert result.outcome is Outcome.FAILED and result.reason_key == "stop_loss_sold"
+    assert world.open_sells() == [] and world.calls(("private/advanced/create-oco",)) == 1    # only the first, refused
+    await world.h.sync.run_cycle()
+    old = await OcoGroupRecord.get(id=world.lone_group)
+    assert old.state == GroupState.CLOSED.value and old.exit_leg == "stop_loss"            # its own story, as usual
+    assert [e.leg for e in world.h.of(OcoLegDone)] == ["stop_loss"]
