@@ -4,11 +4,13 @@ protection (one native OCO where the exchange takes it, else the two linked legs
 same prices by the protection service, as the confirmed action's group.
 
 Order of steps (each safe to run again after a crash, a second press or another device):
-claim the old group for this action (one conditional write: of two previews confirmed, one wins)
--> cancel its stop-loss -> see it canceled with nothing sold (else the claim is released and the
-group's own reactions go on) -> plan against the free balance (never more than is held) -> place as
-group `action_id` (client_oids derived from it, looked up before anything is sent again). Once the
-new group exists, a run again goes straight to placing it, which is idempotent.
+cancel the lone stop-loss -> see it canceled with nothing sold (else stop: a sale is the group's
+own story, told by its reaction) -> claim the old group for this action (one conditional write: of
+two previews confirmed, one wins; the other placed nothing) -> plan against the free balance (never
+more than is held) -> place as group `action_id` (client_oids derived from it, looked up before
+anything is sent again). Once the new group exists, a run again goes straight to placing it, which
+is idempotent. The group stays active until its stop-loss is seen canceled, so a run cut off before
+that leaves nothing half-done: either the stop stands, or /orders shows the coins unprotected.
 """
 
 from __future__ import annotations
@@ -106,13 +108,12 @@ class ProtectionCompletion:
         entry_order_id = old.entry_order_id if old is not None else None
         placed = await self.groups.get(action.action_id)
         if placed is None:
-            if not await self.protection.claim_for_replacement(details.group_id, action.action_id):
-                # Another preview's confirmation replaced it, or it ended (its stop-loss filled).
-                return ActionResult(Outcome.FAILED, action, reason_key="already_complete")
             stopped = await self._cancel_lone_stop(action, details, old)
             if stopped is not None:
-                await self.protection.release_replacement(details.group_id, action.action_id)
                 return stopped
+            if not await self.protection.claim_for_replacement(details.group_id, action.action_id):
+                # Another preview's confirmation replaced it (this one's cancel found the stop gone).
+                return ActionResult(Outcome.FAILED, action, reason_key="already_complete")
             plan = await self._plan(details)
             if not plan.places_anything:
                 why = plan.shortfall if plan.shortfall is not None else Reason.of("nothing_to_protect")

@@ -196,3 +196,14 @@ async def test_a_stop_loss_that_sold_meanwhile_is_not_replaced_and_its_sale_is_t
     old = await OcoGroupRecord.get(id=world.lone_group)
     assert old.state == GroupState.CLOSED.value and old.exit_leg == "stop_loss"            # its own story, as usual
     assert [e.leg for e in world.h.of(OcoLegDone)] == ["stop_loss"]
+
+
+async def test_two_previews_confirmed_at_once_place_one_protection(world: World) -> None:
+    exchange_takes_native_oco(world)
+    first, second = await world.preview(world.lone_group), await world.preview()
+    results = await asyncio.gather(world.actions.confirm(first.action_id, OWNER),
+                                   world.actions.confirm(second.action_id, OWNER))
+    assert sorted((r.outcome.value, r.reason_key or "") for r in results) == [("done", ""),
+                                                                              ("failed", "already_complete")]
+    assert world.open_sells() == [(OrderType.LIMIT, D("0.01"), True), (OrderType.STOP_LOSS, D("0.01"), True)]
+    assert world.calls(("private/advanced/create-oco",)) == 2            # the first, refused; then one

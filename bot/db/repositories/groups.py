@@ -112,16 +112,6 @@ class OcoGroupRepository:
             state="canceled", failure_reason=(marker + (group.failure_reason or ""))[:255])
         return bool(won)
 
-    async def release_replacement(self, group_id: str, by: str) -> None:
-        """Undo `claim_for_replacement` (the lone leg still stands, or filled: its reaction needs the
-        group active again)."""
-        group = await self.get(group_id)
-        marker = _replaced_by(by)
-        if group is None or group.state != "canceled" or not (group.failure_reason or "").startswith(marker):
-            return
-        await self._groups().filter(id=group_id, state="canceled", failure_reason=group.failure_reason).update(
-            state="active", failure_reason=(group.failure_reason or "")[len(marker):] or None)
-
     async def page(self, *, states: Iterable[str] | None = None, symbol: str | None = None,
                    cursor: str | None = None, limit: int | None = None) -> Page[OcoGroupRecord]:
         """Groups newest first (by creation, then id), optionally in some states / of one symbol."""

@@ -61,13 +61,10 @@ class ProtectionService:
         return await self.placer.protect_holding(group_id, plan, entry_order_id=entry_order_id)
 
     async def claim_for_replacement(self, group_id: str, by: str) -> bool:
-        """Before a group's legs are canceled to be replaced by action `by`'s protection: True for the
-        one action that may replace it (again after a crash), False when another did or it ended."""
+        """A group whose legs were canceled (unfilled) to be replaced by action `by`'s protection ends
+        as canceled: True for the one action that may replace it (again after a crash), False when
+        another did or it ended otherwise."""
         return await self.legs.claim_for_replacement(group_id, by)
-
-    async def release_replacement(self, group_id: str, by: str) -> None:
-        """The replacement did not happen: the group is active and followed again."""
-        await self.legs.release_replacement(group_id, by)
 
     def cancel_sibling_at_once(self, order: Order) -> asyncio.Future[None] | None:
         """An order stream push, before it is stored: a followed leg's fill cancels its sibling now

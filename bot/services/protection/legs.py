@@ -205,15 +205,6 @@ class LegReactor:
                 self.links.forget(group_id)
             return won
 
-    async def release_replacement(self, group_id: str, by: str) -> None:
-        """The replacement did not happen (the lone leg still stands, or it filled): the group is
-        active again, so its reactions (a fill's message and P/L) run as usual."""
-        async with self.events.held_while(self.lock):
-            await self.groups.release_replacement(group_id, by)
-            group = await self.groups.get(group_id)
-            if group is not None:
-                self.links.track(group)
-
     async def catch_up_active_groups(self) -> None:
         """A leg's end already mirrored, but its group not moved on (the reaction was cut off by a
         failure or a crash): act on it now. The reactions are idempotent, so doing this every cycle
