@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 # Catalogs: `make locales` compiles them (run, tests); `make locales-update` extracts every marked
 # string into locales/messages.pot and merges it into the es and en catalogs, whose new entries you
 # then translate (tests/locales/test_catalogs.py fails on any entry left untranslated).
-BABEL_KEYWORDS := -k __ -k N_
+BABEL_KEYWORDS := -k __ -k N_ -k text
 locales: install
 	@if ls locales/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(VENV)/bin/pybabel compile -d locales -D messages >/dev/null; fi
