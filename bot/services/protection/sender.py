@@ -50,6 +50,18 @@ class LegSender:
     async def cancel(self, symbol: str, client_oid: str | None) -> None:
         await self.exchange.cancel_order(symbol=symbol, client_oid=client_oid)
 
+    async def _market_reached(self, symbol: str, target: Decimal) -> bool:
+        """229 refuses any trigger price the exchange will not take (the wrong side of the market, too
+        far from it). Only a market already at the target makes a limit sell there fill at once;
+        anywhere else it would rest on the book holding the coins the stop-loss needs, so the
+        refusal stands and is told."""
+        try:
+            ticker = await self.exchange.ticker(symbol)
+        except ExchangeError:
+            return False
+        best = ticker.bid if ticker.bid is not None else ticker.last
+        return best is not None and best >= target
+
     async def send_stop(self, group: OcoGroupRecord, client_oid: str, quantity: Decimal) -> Order:
         return await self.exchange.create_trigger_order(TriggerOrderRequest(
             symbol=group.symbol, side=Side.SELL, order_type=OrderType.STOP_LOSS, client_oid=client_oid,
@@ -64,7 +76,7 @@ class LegSender:
                 symbol=group.symbol, side=Side.SELL, order_type=OrderType.TAKE_PROFIT_LIMIT, client_oid=client_oid,
                 quantity=quantity, trigger_price=group.take_profit_price, price=group.take_profit_price))
         except InvalidOrder as exc:
-            if exc.code != "229":
+            if exc.code != "229" or not await self._market_reached(group.symbol, group.take_profit_price):
                 raise
         return await self.exchange.create_order(OrderRequest(
             symbol=group.symbol, side=Side.SELL, order_type=OrderType.LIMIT, client_oid=client_oid,
