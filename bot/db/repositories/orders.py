@@ -244,9 +244,17 @@ class OrderRepository:
 
     async def ended_legs_of_active_groups(self) -> list[OrderRecord]:
         """Legs that ended (as last mirrored) while their group is still active: a reaction that a
-        failure or a crash cut short. Normally none; read through the status index, not per group."""
+        failure or a crash cut short. Normally none. Runs every cycle, so its cost must not grow with
+        the history: the active groups first (few, through the groups' state index), then their legs
+        through the oco_group_id index. A join filtered on the final statuses instead goes down the
+        status index past every order that ever ended (75 ms a cycle at 100,000 stored orders)."""
+        active = await OcoGroupRecord.filter(mode=self.mode, account=self.account,
+                                             state="active").values_list("id", flat=True)
+        if not active:
+            return []
         rows: list[OrderRecord] = await self._orders().filter(
-            role__in=LEG_ROLES, status__in=FINAL_STATUS_VALUES, oco_group__state="active").order_by("id")
+            oco_group_id__in=sorted(str(i) for i in active), role__in=LEG_ROLES,
+            status__in=FINAL_STATUS_VALUES).order_by("id")
         return rows
 
     async def legs_of(self, group_id: str) -> list[OrderRecord]:
