@@ -104,8 +104,11 @@ class OcoGroupRecord(TimestampMixin, Model):
     class Meta:
         table = "oco_groups"
         unique_together = (("mode", "account", "entry_exchange_order_id"),)
-        # Indexes only (no column change): on SQLite, altering a column rebuilds the table.
-        indexes = (("mode", "account", "entry_order_id"), ("stop_loss_client_oid",), ("take_profit_client_oid",))
+        # Indexes only (no column change): on SQLite, altering a column rebuilds the table. The state
+        # index serves each sync cycle's look for groups left placing or active: a few, among every
+        # group ever closed (the (mode, account) prefix of another index would read them all).
+        indexes = (("mode", "account", "entry_order_id"), ("stop_loss_client_oid",), ("take_profit_client_oid",),
+                   ("mode", "account", "state"))
 
 
 class WatchlistEntry(TimestampMixin, Model):
