@@ -3,6 +3,9 @@ PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/15
+# Test processes for the SQLite pass: its tests mostly wait (processes starting, polling rounds, the
+# browser), so three share two cores well. The PostgreSQL/Redis pass runs alone: it shares one database.
+TEST_WORKERS ?= 3
 
 .PHONY: install run test lint typecheck unit services-tests locales locales-update simulator clean chromium
 
@@ -48,7 +51,7 @@ chromium:
 		else echo "chromium missing and not root: the browser tests will be skipped"; fi; fi
 
 unit: install locales chromium
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 # The storage, lock and sync tests again on the real PostgreSQL and Redis, when they answer.
 # With REQUIRE_SERVICES=1 (CI) a missing service is a failure, not a skip.

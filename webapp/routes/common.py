@@ -24,7 +24,7 @@ from webapp.i18n import gettext as _
 DEFAULT_LIMIT = 50
 SYMBOL_PATTERN = re.compile(r"^(?=.{3,32}$)[A-Z0-9]{1,20}_[A-Z0-9]{1,20}$")   # 32: the column's width
 TRANSLATOR_KEY = web.AppKey("translator", Translator)
-READER_ZONE = "reader_zone"         # request key: the time zone the reader's times are shown in
+READER_ZONE = web.RequestKey("reader_zone", str)       # the time zone the reader's times are shown in
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
