@@ -30,7 +30,7 @@ from bot.domain.protection import ProtectionPlan
 from bot.domain.reasons import Reason
 from bot.exchange.base import Exchange
 from bot.exchange.errors import ExchangeError, ExchangeUnavailable, OrderNotFound
-from bot.services.protection import ProtectionService
+from bot.services.protection import LegSender, ProtectionService
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class ProtectionCompletion:
                  groups: OcoGroupRepository, reflect: Reflect, *, cancel_checks: int = 5,
                  cancel_check_delay: float = 0.2) -> None:
         self.exchange = exchange
+        self.legs = LegSender(exchange)        # looks orders up by client_oid as the protection does
         self.protection = protection
         self.orders = orders
         self.groups = groups
@@ -59,8 +60,8 @@ class ProtectionCompletion:
         checked on the exchange; None when there is none. Refused when the market has left the
         stop..target range (the same prices could not be placed)."""
         for group in await self._candidates(asset, group_id):
-            stop = await self._lookup(group.stop_loss_client_oid)
-            take = await self._lookup(group.take_profit_client_oid)
+            stop = await self.legs.lookup(group.stop_loss_client_oid)
+            take = await self.legs.lookup(group.take_profit_client_oid)
             if stop is None or not stop.status.is_open or stop.filled_quantity > 0:
                 continue
             if take is not None and (take.status.is_open or take.filled_quantity > 0):
@@ -148,12 +149,12 @@ class ProtectionCompletion:
                                 old: OcoGroupRecord | None) -> ActionResult | None:
         """Cancel the lone stop-loss and see it gone with nothing sold; a result when the run must
         stop here (nothing placed), None when the coins are free to protect anew."""
-        stop = await self._lookup(details.stop_loss_client_oid)
+        stop = await self.legs.lookup(details.stop_loss_client_oid)
         if stop is None:
             # Unknown to the exchange (not even in its history): nothing is assumed, nothing placed.
             return ActionResult(Outcome.FAILED, action, reason_key="group_not_open")
         if stop.status.is_open and stop.filled_quantity == 0:
-            take = await self._lookup(old.take_profit_client_oid) if old is not None else None
+            take = await self.legs.lookup(old.take_profit_client_oid) if old is not None else None
             if take is not None and take.status.is_open:
                 return ActionResult(Outcome.FAILED, action, reason_key="already_complete")
             try:
@@ -182,12 +183,12 @@ class ProtectionCompletion:
         return None
 
     async def _ended(self, client_oid: str) -> Order | None:
-        stop = await self._lookup(client_oid)
+        stop = await self.legs.lookup(client_oid)
         for _ in range(self.cancel_checks):
             if stop is None or not stop.status.is_open:
                 break
             await asyncio.sleep(self.cancel_check_delay)
-            stop = await self._lookup(client_oid)
+            stop = await self.legs.lookup(client_oid)
         return stop
 
     async def _plan(self, details: CompleteDetails) -> ProtectionPlan:
@@ -210,10 +211,3 @@ class ProtectionCompletion:
                             reason_args=(*why_args, ("why_key", why_key), ("unprotected", plain(details.quantity)),
                                          ("coin", details.base)), group_id=group_id)
 
-    async def _lookup(self, client_oid: str | None) -> Order | None:
-        if not client_oid:
-            return None
-        try:
-            return await self.exchange.order_detail(client_oid=client_oid)
-        except OrderNotFound:
-            return None
