@@ -38,6 +38,7 @@ from bot.services.alerts import AlertsService
 from bot.services.analysis import AnalysisService
 from bot.services.audited_exchange import AuditedExchange
 from bot.services.auto_orders import AutoOrderService
+from bot.services.change_relay import RedisChangeRelay
 from bot.services.circuit import CircuitBreaker, GuardedExchange
 from bot.services.daily_report import DailyReportService
 from bot.services.demo import demo_settings, is_demo, replay_from_ms, seed_demo_watchlist
@@ -409,7 +410,7 @@ async def build_application(settings: Settings, *, exchange: Exchange | None = N
                 await closer()
         raise
     health.probes["telegram"] = telegram_probe(telegram.bot)
-    web_app = build_web_app(health, build_mini_app(settings, services, telegram, health))
+    web_app = build_web_app(health, build_mini_app(settings, services, telegram, health, redis))
     add_metrics_route(web_app, metrics.exposition)
     if telegram.webhook is not None:
         add_webhook_route(web_app, webhook_path(settings.TELEGRAM_WEBHOOK_URL or ""), telegram.webhook)
@@ -433,7 +434,8 @@ def watch(app: Application) -> None:
     app.metrics.follow_reactions(app.events, app.services.orders)
 
 
-def build_mini_app(settings: Settings, services: Services, telegram: Telegram, health: HealthReport) -> MiniApp:
+def build_mini_app(settings: Settings, services: Services, telegram: Telegram, health: HealthReport,
+                   redis: Redis | None = None) -> MiniApp:
     """The dashboard's dependencies: initData is signed with the token the bot really uses (the
     sandbox's when there is no TELEGRAM_BOT_TOKEN), for the users the bot answers."""
     sandbox = telegram.sandbox
@@ -447,7 +449,8 @@ def build_mini_app(settings: Settings, services: Services, telegram: Telegram, h
                            default_language=settings.DEFAULT_LANGUAGE, timezone=settings.TIMEZONE)
     return MiniApp(config=config, repository=DashboardRepository(services.exchange.mode), exchange=services.exchange,
                    events=services.events, portfolio=services.portfolio, oco_health=services.oco_health,
-                   health=health, watchlist=services.watchlist, actions=services.actions)
+                   health=health, watchlist=services.watchlist, actions=services.actions,
+                   relay=RedisChangeRelay(redis) if redis is not None else None)
 
 
 async def build_telegram(settings: Settings, services: Services, redis: Redis | None,

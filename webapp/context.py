@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.db.repositories.dashboard import DashboardRepository
 from bot.exchange.base import Exchange
 from bot.services.actions import ActionService
+from bot.services.change_relay import RedisChangeRelay
 from bot.services.events import EventBus
 from bot.services.oco_health import OcoHealthService
 from bot.services.portfolio import PortfolioService
@@ -36,6 +37,7 @@ class MiniApp:
     watchlist: WatchlistService        # the bot's rules and words for watchlist edits
     actions: ActionService             # preview + confirm, shared with the bot's buttons
     health: HealthReport | None = None
+    relay: RedisChangeRelay | None = None   # with REDIS_URL: other replicas' changes refresh pages here too
 
 
 MINIAPP_KEY = web.AppKey("miniapp", MiniApp)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -27,6 +28,7 @@ from bot.domain.events import (
     SignalChanged,
     WatchlistChanged,
 )
+from bot.services.change_relay import RedisChangeRelay
 from webapp.context import MINIAPP_KEY
 from webapp.security import apply_headers
 
@@ -45,10 +47,20 @@ _CLOSE = ("__close__",)
 class ChangeFeed:
     """One queue per open stream; a slow reader loses nothing that matters (topics coalesce)."""
 
-    def __init__(self) -> None:
+    def __init__(self, relay: RedisChangeRelay | None = None) -> None:
         self._queues: set[asyncio.Queue[tuple[str, ...]]] = set()
+        self.relay = relay
+        self._relaying: set[asyncio.Task[None]] = set()
 
     def publish(self, *topics: str) -> None:
+        """A change seen here: this process's pages, and through the relay the other replicas'."""
+        self.deliver(tuple(topics))
+        if self.relay is not None:
+            task = asyncio.get_running_loop().create_task(self.relay.publish(tuple(topics)))
+            self._relaying.add(task)
+            task.add_done_callback(self._relaying.discard)
+
+    def deliver(self, topics: tuple[str, ...]) -> None:
         for queue in list(self._queues):
             if queue.qsize() < 100:
                 queue.put_nowait(tuple(topics))
@@ -124,8 +136,19 @@ async def _close_streams(app: web.Application) -> None:
     app[FEED_KEY].close_all()
 
 
+async def _follow_other_replicas(app: web.Application) -> AsyncIterator[None]:
+    feed = app[FEED_KEY]
+    following = asyncio.create_task(feed.relay.follow(feed.deliver)) if feed.relay is not None else None
+    yield
+    if following is not None:
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+
+
 def add_routes(app: web.Application) -> None:
-    app[FEED_KEY] = ChangeFeed()
+    app[FEED_KEY] = ChangeFeed(app[MINIAPP_KEY].relay)
     subscribe_to_bus(app)
+    app.cleanup_ctx.append(_follow_other_replicas)
     app.on_shutdown.append(_close_streams)
     app.router.add_get("/api/events", stream)
