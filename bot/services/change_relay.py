@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 CHANNEL = "cryptobot:miniapp:changes"
 RECONNECT_SECONDS = 1.0
+MAX_RECONNECT_SECONDS = 60.0
 
 
 class RedisChangeRelay:
@@ -32,31 +33,46 @@ class RedisChangeRelay:
         self.reconnect_seconds = reconnect_seconds
         self.origin = uuid.uuid4().hex
         self.subscribed = asyncio.Event()
+        self._publish_failing = False
 
     async def publish(self, topics: tuple[str, ...]) -> None:
         try:
             await self.redis.publish(self.channel, json.dumps({"origin": self.origin, "topics": list(topics)}))
         except (RedisError, OSError) as exc:
-            log.warning("change topics not relayed to other replicas (Redis: %s)", type(exc).__name__)
+            if not self._publish_failing:            # once an outage, not once a change
+                log.warning("changes not relayed to other replicas (Redis: %s)", type(exc).__name__)
+            self._publish_failing = True
+        else:
+            self._publish_failing = False
 
     async def follow(self, deliver: Callable[[tuple[str, ...]], None]) -> None:
-        """Hand every other replica's topics to `deliver` until cancelled, subscribing again after a loss."""
+        """Hand every other replica's topics to `deliver` until cancelled, subscribing again after a
+        loss (waits doubling to a minute; told once when it stops and once when it is back)."""
+        wait = self.reconnect_seconds
+        down = False
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
                 self.subscribed.set()
+                if down:
+                    log.info("following other replicas' changes again")
+                down, wait = False, self.reconnect_seconds
                 async for message in pubsub.listen():
                     topics = self._topics_of(message)
                     if topics:
                         deliver(topics)
             except (RedisError, OSError) as exc:
-                log.warning("following other replicas' changes paused (Redis: %s)", type(exc).__name__)
+                if not down:
+                    log.warning("following other replicas' changes paused (Redis: %s); pages here refresh on "
+                                "this replica's own changes meanwhile", type(exc).__name__)
+                down = True
             finally:
                 self.subscribed.clear()
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()
-            await asyncio.sleep(self.reconnect_seconds)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, MAX_RECONNECT_SECONDS)
 
     def _topics_of(self, message: dict[str, object]) -> tuple[str, ...]:
         if message.get("type") != "message":
