@@ -153,6 +153,8 @@ class RedisLeadership:
         self._valid_until = 0.0
         self._value: str | None = None
         self.state = LeadershipState()
+        self._unreachable_since: float | None = None      # monotonic, while Redis does not answer
+        self._unreachable_told = 0.0
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
@@ -236,10 +238,21 @@ class RedisLeadership:
             elif await asyncio.wait_for(self.try_acquire(), patience):
                 log.info("leadership acquired (token %d, lease %.1f s)", self.state.token, self.ttl_seconds)
                 await on_elected(self.state.token or 0)
+            if self._unreachable_since is not None:
+                log.info("leadership: Redis answers again (after %.0f s)", time.monotonic() - self._unreachable_since)
+                self._unreachable_since = None
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("leadership: Redis unreachable (%s)", type(exc).__name__)
+            # Told when it starts and once a minute while it lasts, not at every step (3 a lease).
+            now = time.monotonic()
+            if self._unreachable_since is None or now - self._unreachable_told >= 60:
+                log.warning("leadership: Redis unreachable (%s)%s", type(exc).__name__,
+                            "" if self._unreachable_since is None else
+                            f" for {now - self._unreachable_since:.0f} s; nobody leads until it answers")
+                self._unreachable_told = now
+            if self._unreachable_since is None:
+                self._unreachable_since = now
             if self.state.leader and not self.is_leader:
                 await self._depose(on_deposed, "lease expired while Redis was unreachable")
 
