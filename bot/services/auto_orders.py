@@ -103,7 +103,10 @@ class AutoOrderService:
                     request, stop_loss_trigger=stop, take_profit_price=take,
                     stop_loss_client_oid=make_client_oid(client_oid, "sl"),
                     take_profit_client_oid=make_client_oid(client_oid, "tp")))
-                sent_stop, sent_take = instrument.round_price(stop, Side.SELL), instrument.round_price(take, Side.SELL)
+                # Rounded as the exchange rounds each exit (the stop down, the target up): the message
+                # must give the levels that stand, not ones a tick away.
+                sent_stop = instrument.round_price(stop, Side.SELL, role="stop_loss")
+                sent_take = instrument.round_price(take, Side.SELL, role="take_profit")
             except (OrderRejectedError, NativeOcoUnavailable) as exc:
                 if not isinstance(exc, NativeOcoUnavailable) and exc.code not in {"218", "140001", "40002"}:
                     raise

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from bot.db.models import OcoGroupRecord, OrderRecord, WatchlistEntry
-from bot.domain.events import OcoLegDone, ProtectionFailed, ProtectionPlaced
+from bot.domain.events import AutoOrderPlaced, OcoLegDone, ProtectionFailed, ProtectionPlaced
 from bot.domain.orders import OrderStatus
 from bot.services.auto_orders import AutoOrderService
 from tests.services.sim_exchange import simulated_exchange
@@ -49,3 +49,20 @@ async def test_an_otoco_buy_is_adopted_as_its_group_and_its_take_profit_closes_i
         stop = await exchange.order_detail(client_oid=group.stop_loss_client_oid)
         assert stop is not None and stop.status is OrderStatus.CANCELED
         assert (await OcoGroupRecord.get(id=group.id)).state == "closed"
+
+
+async def test_the_automatic_buys_message_gives_the_exits_the_exchange_holds(db: str) -> None:
+    """3 % under and over 2,223.35 fall between ticks (2,156.6495 and 2,290.0505): the exchange rounds
+    each exit in its safe direction (the stop down, the target up), and so must the message."""
+    async with simulated_exchange({"USDT": D(100000)}, price=D("2223.35")) as exchange:
+        h = build(exchange)
+        await h.sync.run_cycle()
+        coin = await WatchlistEntry.create(symbol="BTC_USDT", trade_enabled=True, amount_usd=D(100))
+        assert (await AutoOrderService(exchange, h.events).consider(coin, D("2223.35"), datetime.now(UTC))).allowed
+        [told] = h.of(AutoOrderPlaced)
+        exchange.set_price("BTC_USDT", D("2223.00"))          # the entry fills; the exits go live
+        await h.sync.run_cycle()
+        await h.sync.run_cycle()
+        [placed] = h.of(ProtectionPlaced)
+        assert (told.stop_loss_price, told.take_profit_price) == (placed.stop_loss_price, placed.take_profit_price)
+        assert (placed.stop_loss_price, placed.take_profit_price) == (D("2156.64"), D("2290.06"))
