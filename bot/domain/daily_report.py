@@ -16,13 +16,15 @@ def scheduled_at(day: date, timezone: str, at: str) -> datetime:
     return local.astimezone(UTC)
 
 
-def due_day(now: datetime, timezone: str, at: str, *, catch_up: timedelta = CATCH_UP) -> date | None:
+def due_day(now: datetime, timezone: str, at: str, *, catch_up: timedelta = CATCH_UP,
+            since: datetime | None = None) -> date | None:
     """The local day whose report is due at `now`, or None. Compared in UTC: wall clocks of one zone
-    compare wrongly across a DST change."""
+    compare wrongly across a DST change. `since`: when the bot was installed; a report time before
+    it was never missed (a first start at 10:00 sends no 08:00 report of a day it did not watch)."""
     now_utc = now.astimezone(UTC)
     today = now_utc.astimezone(ZoneInfo(timezone)).date()
     for day in (today, today - timedelta(days=1)):      # a late report time plus 6 h crosses midnight
         moment = scheduled_at(day, timezone, at)
         if moment <= now_utc < moment + catch_up:
-            return day
+            return day if since is None or moment >= since.astimezone(UTC) else None
     return None

@@ -63,14 +63,17 @@ class DailyReportService:
         self.watchlist = watchlist or WatchlistRepository()
         self.indicators = indicators or IndicatorRepository()
         self.clock = clock
+        self._installed_at: datetime | None = None      # read once: it never changes
 
     async def due(self) -> list[DueReport]:
         """Who should get a report now (whether it was sent already is the claim's business)."""
         now = self.clock()
+        if self._installed_at is None:
+            self._installed_at = await self.reports.installed_at()
         due = []
         for telegram_id in self.allowed:
             settings = await self.user_settings.get(telegram_id)
-            day = due_day(now, settings.timezone, settings.daily_alert_time)
+            day = due_day(now, settings.timezone, settings.daily_alert_time, since=self._installed_at)
             if day is not None:
                 due.append(DueReport(telegram_id, day, settings.language, settings.timezone))
         return due

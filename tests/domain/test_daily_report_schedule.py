@@ -26,6 +26,16 @@ def test_a_report_is_due_from_its_local_time_for_six_hours(now: datetime, zone: 
     assert due_day(now, zone, at) == expected
 
 
+def test_a_report_time_before_the_bot_was_installed_was_never_missed() -> None:
+    installed = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)                   # 10:30 in Madrid, a first start
+    assert due_day(installed, "Europe/Madrid", "08:00", since=installed) is None
+    assert due_day(installed, "Europe/Madrid", "11:00", since=installed) is None          # not yet
+    assert due_day(datetime(2026, 12, 7, 10, 0, tzinfo=UTC), "Europe/Madrid", "11:00",
+                   since=installed) == date(2026, 12, 7)                    # today's later time: due
+    assert due_day(datetime(2026, 12, 8, 9, 30, tzinfo=UTC), "Europe/Madrid", "08:00",
+                   since=installed) == date(2026, 12, 8)                    # the next day: missed, caught up
+
+
 def test_the_moment_follows_daylight_saving_time() -> None:
     winter = scheduled_at(date(2026, 3, 28), "Europe/Madrid", "08:00")
     summer = scheduled_at(date(2026, 3, 29), "Europe/Madrid", "08:00")     # clocks went forward that night

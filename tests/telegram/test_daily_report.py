@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -43,9 +44,9 @@ def reports_to(world: World, user: int) -> list[str]:
     return [m["text"] for m in world.chat(user).messages() if "☀️" in m.get("text", "")]
 
 
-async def wait_reports(world: World, user: int, count: int) -> list[str]:
+async def wait_reports(world: World, user: int, count: int, timeout: float = 10) -> list[str]:
     await world.emulator.wait_for_call(
-        "sendMessage", count=count, timeout=10,
+        "sendMessage", count=count, timeout=timeout,
         where=lambda c: c.params.get("chat_id") == str(user) and "☀️" in str(c.params.get("text", "")))
     return reports_to(world, user)
 
@@ -97,9 +98,11 @@ async def run_once_in_a_new_process(db: str, aiohttp_server, monkeypatch, clock:
     async with running_app(db, aiohttp_server, monkeypatch, clock=clock, emulator=emulator) as world:
         await world.sync()
         await two_zones()
-        sent = await world.app.telegram.daily_report.run()
-        if sent:
-            await wait_reports(world, OWNER, 1)
+        # Sent by this call, or by the start's own catch-up (the zones stored by an earlier process
+        # make it due then): either way it reaches the chat within a few seconds, or it is not sent.
+        await world.app.telegram.daily_report.run()
+        with contextlib.suppress(TimeoutError):
+            await wait_reports(world, OWNER, 1, timeout=3)
         return len(reports_to(world, OWNER))
 
 

@@ -6,7 +6,7 @@ for the same action (or the same day's report) find exactly one winner in the da
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -55,6 +55,17 @@ class PendingActionRepository:
 
 
 class DailyReportRepository:
+    async def installed_at(self) -> datetime | None:
+        """When this database got its first migration: when the bot began watching the account."""
+        rows = await DailyReportSent._meta.db.execute_query_dict(
+            "SELECT MIN(applied_at) AS first FROM tortoise_migrations")
+        first = rows[0]["first"] if rows else None
+        if isinstance(first, str):                      # SQLite answers text
+            first = datetime.fromisoformat(first)
+        if isinstance(first, datetime) and first.tzinfo is None:
+            first = first.replace(tzinfo=UTC)
+        return first if isinstance(first, datetime) else None
+
     async def claim(self, telegram_id: int, day: date) -> bool:
         """Record the day's report as sent; False when it already was (here, or by another replica)."""
         try:
