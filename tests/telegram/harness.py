@@ -210,15 +210,20 @@ async def running_app(db: str, aiohttp_server: Any, monkeypatch: Any, *, balance
             await app.shutdown()
 
 
-async def account_with_everything(world: World) -> None:
-    """0.5 BTC held from before (unprotected), a buy of 0.01 BTC that filled and was protected by an
-    OCO group, and a limit buy resting at 50,000 outside any group."""
+async def hand_buy_filled(world: World) -> None:
+    """A buy of 0.01 BTC at 100,000 placed by hand, seen open by a sync, then filled and synced."""
     await world.sync()
     await world.exchange.create_order(OrderRequest(symbol="BTC_USDT", side=Side.BUY, order_type=OrderType.LIMIT,
                                                    client_oid="hand-buy", quantity=D("0.01"), price=D(100000)))
     await world.sync()
     world.exchange.set_price("BTC_USDT", D(100000))
     await world.sync()
+
+
+async def account_with_everything(world: World) -> None:
+    """0.5 BTC held from before (unprotected), a buy of 0.01 BTC that filled and was protected by an
+    OCO group, and a limit buy resting at 50,000 outside any group."""
+    await hand_buy_filled(world)
     await world.exchange.create_order(OrderRequest(symbol="BTC_USDT", side=Side.BUY, order_type=OrderType.LIMIT,
                                                    client_oid="hand-low", quantity=D("0.01"), price=D(50000)))
     world.exchange.set_price("BTC_USDT", D(101000))

@@ -16,10 +16,9 @@ from bot.db.models import OcoGroupRecord
 from bot.domain.actions import ActionKind, ActionPreview, ActionResult, CompleteDetails, Outcome
 from bot.domain.oco import GroupState
 from bot.domain.orders import OrderType, Side
-from bot.exchange.base import OrderRequest
 from bot.telegram.views.actions import render_preview, render_result
 from bot.telegram.wording import Reader
-from tests.telegram.harness import OWNER, assert_valid_html, button_data, plain, running_app
+from tests.telegram.harness import OWNER, assert_valid_html, button_data, hand_buy_filled, plain, running_app
 
 D = Decimal
 NB = "\u00a0"
@@ -40,12 +39,7 @@ async def test_protect_on_an_incomplete_protection_completes_it_once(db: str, ai
     words = WORDS[language]
     async with running_app(db, aiohttp_server, monkeypatch, balances={"USDT": D(100000)}, native_oco=False) as world:
         world.exchange.sim.engine.trigger_orders_lock = True          # untriggered stops reserve the coins
-        await world.sync()
-        await world.exchange.create_order(OrderRequest(symbol="BTC_USDT", side=Side.BUY, order_type=OrderType.LIMIT,
-                                                       client_oid="hand-buy", quantity=D("0.01"), price=D(100000)))
-        await world.sync()
-        world.exchange.set_price("BTC_USDT", D(100000))
-        await world.sync()
+        await hand_buy_filled(world)
         await world.emulator.wait_for_call(
             "sendMessage", where=lambda c: c.params.get("chat_id") == str(OWNER)
             and "Protection incomplete" in c.params["text"])
