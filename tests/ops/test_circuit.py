@@ -19,22 +19,15 @@ from bot.exchange.errors import ExchangeUnavailable, InsufficientFunds, RateLimi
 from bot.services.circuit import CircuitBreaker, CircuitOpen
 from bot.settings import load_settings
 from tests.app.test_application import ALLOWED, telegram_emulator
+from tests.clocks import SetClock
 from tests.services.sim_exchange import simulated_exchange
 from tests.services.sync_harness import eventually
 
 D = Decimal
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_it_opens_after_failures_in_a_row_and_an_answer_resets_the_count() -> None:
-    clock = Clock()
+    clock = SetClock(100.0)
     breaker = CircuitBreaker(failures=3, retry_s=10, clock=clock, rng=random.Random(1))
     down = ExchangeUnavailable("HTTP 503")
     assert not breaker.failed(down) and not breaker.failed(down)
@@ -50,7 +43,7 @@ def test_it_opens_after_failures_in_a_row_and_an_answer_resets_the_count() -> No
 
 
 def test_one_probe_at_a_time_with_jittered_doubling_waits_then_it_closes() -> None:
-    clock = Clock()
+    clock = SetClock(100.0)
     breaker = CircuitBreaker(failures=1, retry_s=10, max_retry_s=40, jitter=0.5, clock=clock, rng=random.Random(7))
     assert breaker.failed(ExchangeUnavailable("timeout"))
     waits = []

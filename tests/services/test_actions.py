@@ -20,6 +20,7 @@ from bot.exchange.base import OrderRequest
 from bot.services.actions import ActionService
 from bot.services.portfolio import PortfolioService
 from bot.services.user_settings import SettingDefaults, UserSettingsService
+from tests.clocks import SetClock
 from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
 from tests.services.sync_harness import Harness, build
 
@@ -33,19 +34,11 @@ def settings() -> UserSettingsService:
 
 
 @dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
 class World:
     exchange: SimulatedExchange
     h: Harness
     actions: ActionService
-    clock: Clock
+    clock: SetClock[datetime]
 
     def creates(self) -> int:
         return sum(self.exchange.exchange_calls(m) for m in (
@@ -58,7 +51,7 @@ async def world(request: Any, db: str) -> AsyncIterator[World]:
     async with simulated_exchange({"USDT": D(100000), "BTC": D("0.5")}, native_oco=request.param) as exchange:
         h = build(exchange)
         await h.sync.run_cycle()
-        clock = Clock(datetime(2026, 12, 5, 8, 0, tzinfo=UTC))
+        clock = SetClock(datetime(2026, 12, 5, 8, 0, tzinfo=UTC))
         actions = ActionService(exchange, h.protection, PortfolioService(h.repo.mode), settings(),
                                 allowed_users=[OWNER, OTHER], mirror=h.sync.ingest, clock=clock)
         yield World(exchange, h, actions, clock)
@@ -157,7 +150,7 @@ async def bought_before_watching(db: str, price: str) -> AsyncIterator[World]:
         await h.sync.run_cycle()
         exchange.set_price("BTC_USDT", D(price))
         await h.sync.run_cycle()
-        clock = Clock(datetime(2026, 12, 5, 8, 0, tzinfo=UTC))
+        clock = SetClock(datetime(2026, 12, 5, 8, 0, tzinfo=UTC))
         yield World(exchange, h, ActionService(exchange, h.protection, PortfolioService(h.repo.mode), settings(),
                                                allowed_users=[OWNER], mirror=h.sync.ingest, clock=clock), clock)
 

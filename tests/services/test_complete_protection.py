@@ -23,6 +23,7 @@ from bot.exchange.simulator import SimulatorConfig
 from bot.services.actions import ActionService
 from bot.services.portfolio import PortfolioService
 from bot.services.user_settings import SettingDefaults, UserSettingsService
+from tests.clocks import SetClock
 from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
 from tests.services.sync_harness import Harness, bought
 
@@ -34,19 +35,11 @@ CANCELS = ("private/advanced/cancel-order", "private/cancel-order")
 
 
 @dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
 class World:
     exchange: SimulatedExchange
     h: Harness
     actions: ActionService
-    clock: Clock
+    clock: SetClock[datetime]
     lone_group: str
 
     def calls(self, methods: tuple[str, ...]) -> int:
@@ -73,7 +66,7 @@ async def world(db: str) -> AsyncIterator[World]:
         h = await bought(exchange, "0.01")
         await h.sync.run_cycle()
         [group] = await OcoGroupRecord.filter(state=GroupState.ACTIVE.value)
-        clock = Clock(datetime(2026, 12, 5, 8, 0, tzinfo=UTC))
+        clock = SetClock(datetime(2026, 12, 5, 8, 0, tzinfo=UTC))
         actions = ActionService(exchange, h.protection, PortfolioService(h.repo.mode),
                                 UserSettingsService(SettingDefaults()), allowed_users=[OWNER],
                                 mirror=h.sync.ingest, clock=clock)

@@ -11,6 +11,7 @@ import pytest
 
 from bot.db.repositories import DailyReportRepository, UserRepository
 from bot.sandbox import BotApiEmulator
+from tests.clocks import SetClock
 from tests.telegram.harness import (
     OWNER,
     PARTNER,
@@ -24,14 +25,6 @@ from tests.telegram.harness import (
 
 pytestmark = pytest.mark.storage
 MONDAY = datetime(2026, 12, 7, tzinfo=UTC)       # winter: Madrid is UTC+1, New York UTC-5
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def two_zones() -> None:
@@ -53,7 +46,7 @@ async def wait_reports(world: World, user: int, count: int, timeout: float = 10)
 
 async def test_each_user_gets_the_report_at_their_own_time_in_their_language(db: str, aiohttp_server,
                                                                              monkeypatch) -> None:
-    clock = FakeClock(MONDAY.replace(hour=6))
+    clock = SetClock(MONDAY.replace(hour=6))
     async with running_app(db, aiohttp_server, monkeypatch, clock=clock) as world:
         await account_with_everything(world)
         await two_zones()
@@ -81,7 +74,7 @@ async def test_each_user_gets_the_report_at_their_own_time_in_their_language(db:
 
 
 async def test_the_reports_protect_button_opens_the_preview(db: str, aiohttp_server, monkeypatch) -> None:
-    clock = FakeClock(MONDAY.replace(hour=7, minute=1))
+    clock = SetClock(MONDAY.replace(hour=7, minute=1))
     async with running_app(db, aiohttp_server, monkeypatch, clock=clock) as world:
         await account_with_everything(world)
         await two_zones()
@@ -107,7 +100,7 @@ async def run_once_in_a_new_process(db: str, aiohttp_server, monkeypatch, clock:
 
 
 async def test_the_report_is_sent_once_a_day_even_across_a_restart(db: str, aiohttp_server, monkeypatch) -> None:
-    clock = FakeClock(MONDAY.replace(hour=7, minute=0))
+    clock = SetClock(MONDAY.replace(hour=7, minute=0))
     assert await run_once_in_a_new_process(db, aiohttp_server, monkeypatch, clock) == 1
     clock.now += timedelta(minutes=30)
     assert await run_once_in_a_new_process(db, aiohttp_server, monkeypatch, clock) == 0
@@ -122,7 +115,7 @@ async def test_a_report_missed_while_down_is_sent_at_start_within_six_hours(db: 
                                                                            late: timedelta,
                                                                            caught_up: bool) -> None:
     await two_zones_before_start(db)
-    clock = FakeClock(MONDAY.replace(hour=7) + late)                        # Madrid's 08:00 passed `late` ago
+    clock = SetClock(MONDAY.replace(hour=7) + late)                        # Madrid's 08:00 passed `late` ago
     async with running_app(db, aiohttp_server, monkeypatch, clock=clock) as world:
         if caught_up:
             [report] = await wait_reports(world, OWNER, 1)
