@@ -3,8 +3,9 @@ storage, lock and sync tests to the real PostgreSQL and Redis (make test's secon
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,16 @@ async def redis_client() -> AsyncIterator[Any]:
         yield client
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Logging as it was before the test (tests that configure the root logger use it)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)

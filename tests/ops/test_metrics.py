@@ -95,18 +95,6 @@ async def test_metrics_count_exchange_errors_by_method_and_code(db, aiohttp_serv
     assert value(found, "cryptobot_exchange_errors_total", method="balances", code="40101") == 1
 
 
-@pytest.fixture
-def restore_logging():  # type: ignore[no-untyped-def]
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
-
-
 def test_json_logs_are_one_object_a_line_with_secrets_masked(capsys, restore_logging) -> None:
     secret = "exchange-api-secret-value"
     token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
