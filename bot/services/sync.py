@@ -37,7 +37,7 @@ from bot.domain.money import ZERO
 from bot.domain.orders import Order, OrderRole, OrderStatus, Side
 from bot.domain.portfolio import Portfolio, usd_price, value_portfolio
 from bot.exchange.base import Exchange
-from bot.exchange.errors import OrderNotFound
+from bot.exchange.errors import ExchangeError, OrderNotFound
 from bot.services.backfill import BACKFILL_CURSOR, BackfillProgress, HistoryBackfill
 from bot.services.events import EventBus
 from bot.services.history import DAY_NS, HistoryReader, day_windows, order_time_ns
@@ -167,6 +167,14 @@ class SyncService:
             async with self._cycle_lock:
                 await self._ensure_watching(SyncReport())
         return await HistoryBackfill(self, days=self.backfill_days).run(max_calls=max_calls)
+
+    async def _mirror_balances_after_fill(self) -> None:
+        """A pushed fill moved coins: the balances mirror follows now, not at the next sync, or a group
+        just closed by its take-profit would leave the sold coins listed as held and unprotected."""
+        try:
+            await self.balances.mirror(await self.exchange.balances())
+        except ExchangeError as exc:
+            log.info("balances after a fill not read (%s); the next sync reads them", type(exc).__name__)
 
     async def _sync_balances_and_portfolio(self) -> Portfolio:
         balances = await self.exchange.balances()
@@ -303,6 +311,8 @@ class SyncService:
                             if cancel is not None:
                                 await asyncio.wait([cancel])
                         await self.ingest(update.order, watched=True)
+                        if update.order.filled_quantity > 0:
+                            await self._mirror_balances_after_fill()
                     except asyncio.CancelledError:
                         raise
                     except Exception:

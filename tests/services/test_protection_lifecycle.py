@@ -17,6 +17,7 @@ from bot.domain.oco import GroupState
 from bot.domain.orders import OrderStatus, OrderType, Side
 from bot.exchange.base import OrderRequest
 from bot.exchange.simulator import SimulatorConfig
+from bot.services.portfolio import PortfolioService
 from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
 from tests.services.sync_harness import bought, build, eventually
 
@@ -94,6 +95,33 @@ async def test_stream_cancels_sibling_without_waiting_for_the_sync(db: str) -> N
             assert group is not None
             stop = await exchange.order_detail(client_oid=group.stop_loss_client_oid)
             assert stop is not None and stop.status is OrderStatus.CANCELED
+        finally:
+            stream.cancel()
+            await asyncio.gather(stream, return_exceptions=True)
+
+
+async def test_coins_sold_by_a_streamed_take_profit_never_show_as_unprotected(db: str) -> None:
+    """The group closes at once on the push; the balances mirror follows the same push, not the next
+    sync (up to a minute later), so /orders and the daily report never list the sold coins as held
+    and unprotected in between."""
+    async with new_exchange(native_oco=False, websocket=True) as exchange:
+        h = build(exchange)
+        portfolio = PortfolioService(exchange.mode)
+        await h.sync.run_cycle()
+        stream = asyncio.create_task(h.sync.follow_order_stream())
+        try:
+            await eventually(lambda: _subscribed(exchange))
+            await hand_buy(exchange)
+            exchange.set_price("BTC_USDT", D(100000))
+            await eventually(lambda: _has(h, ProtectionPlaced))
+            await h.sync.run_cycle()                       # the mirror holds the 0.01 BTC, covered
+            assert await portfolio.unprotected() == ()
+            exchange.set_price("BTC_USDT", D(103000))      # the take-profit sells them
+            await eventually(lambda: _has(h, OcoLegDone))
+
+            async def nothing_unprotected() -> bool:
+                return await portfolio.unprotected() == ()
+            await eventually(nothing_unprotected)
         finally:
             stream.cancel()
             await asyncio.gather(stream, return_exceptions=True)
