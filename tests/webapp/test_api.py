@@ -208,6 +208,20 @@ async def test_open_orders_grouped_with_unprotected_and_problems(exchange, aioht
     assert state["counts"]["open_orders"] == 2
 
 
+async def test_oco_problems_are_worded_in_the_readers_language(exchange, aiohttp_client) -> None:
+    from bot.db.models import OrderRecord
+
+    await seed_group("BTC_USDT")
+    await OrderRecord.filter(oco_group_id="g-btc_usdt").update(status="CANCELED")   # no leg left open
+    client = await aiohttp_client(build_app(exchange))
+    spanish = await (await client.get("/api/views/orders/open", headers=auth(language="es"))).text()
+    assert "ninguna pata de este grupo está abierta" in spanish and "incomplete_group" not in spanish
+    english = await (await client.get("/api/orders/open", headers=auth(language="en"))).json()
+    [problem] = english["problems"]
+    assert problem["kind"] == "incomplete_group"
+    assert problem["detail"] == "incomplete: no leg of this group is open on the exchange"
+
+
 async def test_portfolio_history_and_change(exchange, aiohttp_client) -> None:
     await seed_snapshots([D(1000), D(1010), D(990), D(1020), D(1100)])
     client = await aiohttp_client(build_app(exchange))

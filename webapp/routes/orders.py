@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.db.models import OcoGroupRecord, OrderRecord
 from bot.db.repositories.dashboard import FINAL_STATUS_VALUES, ORDER_COLUMNS, InvalidCursor, OrderFilter
 from bot.domain.orders import OrderRole
+from bot.presentation.oco_problems import issue_words
 from webapp.context import MiniApp, miniapp_of
 from webapp.i18n import gettext as _
 from webapp.routes.common import (
@@ -85,7 +86,7 @@ async def open_orders(app: MiniApp) -> dict[str, Any]:
     problems = []
     for issue in health.issues:
         item = {"kind": issue.kind, "symbol": issue.symbol, "group_id": issue.group_id,
-                "order_ids": list(issue.order_ids), "detail": issue.detail}
+                "order_ids": list(issue.order_ids), "detail": issue_words(issue, _)}
         problems.append(item)
         problems_by_group.setdefault(issue.group_id, []).append(item)
     groups = await repo.active_groups()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.oco_health import Issue
+from bot.presentation.oco_problems import issue_words
 from bot.telegram.wording import Reader, esc
 
 
@@ -32,24 +33,5 @@ def role(value: str, reader: Reader) -> str:
 
 
 def issue(item: Issue, reader: Reader) -> str:
-    """One OCO problem in the reader's words, naming the orders involved (already escaped)."""
-    orders = ", ".join(f"#{esc(o)}" for o in item.order_ids)
-    symbol = esc(item.symbol)
-    if item.kind == "orphan_leg":
-        text = reader.text("orphan leg {orders} on {symbol}: it belongs to no open group",
-            orders=orders, symbol=symbol)
-    elif item.kind == "incomplete_group" and len(item.order_ids) == 1:
-        text = esc(reader.gettext("incomplete: only {orders} is open, the other leg is missing")).format(orders=orders)
-    elif item.kind == "incomplete_group":
-        text = esc(reader.gettext("incomplete: no leg of this group is open on the exchange"))
-    elif item.kind == "quantity_mismatch" and item.order_ids:
-        text = esc(reader.gettext("quantity mismatch: {orders} does not cover the group's quantity")).format(
-            orders=orders)
-    elif item.kind == "quantity_mismatch":
-        text = reader.text("quantity mismatch on {symbol}: the protection covers more than is held",
-            symbol=symbol)
-    elif item.kind == "both_filled":
-        text = esc(reader.gettext("both legs filled: the position was sold twice"))
-    else:
-        text = esc(item.detail)
-    return "⚠️ " + text
+    """One OCO problem in the reader's words, naming the orders involved (escaped)."""
+    return "⚠️ " + esc(issue_words(item, reader.gettext))
