@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from tortoise.exceptions import IntegrityError
 
 from bot.db.models import LockRecord
+from bot.services.background import cancel_and_wait
 
 log = logging.getLogger(__name__)
 # One sync of the account at a time, whichever process runs it: the bot's cycle or the back-fill.
@@ -95,11 +96,11 @@ class RedisJobLock:
         try:
             yield True
         finally:
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
-            with contextlib.suppress(LockError, RedisError, OSError):
-                await lock.release()
+            try:
+                await cancel_and_wait(renewal)
+            finally:
+                with contextlib.suppress(LockError, RedisError, OSError):
+                    await lock.release()
 
     @staticmethod
     async def _renew(lock: Any, name: str, ttl_seconds: float) -> None:
@@ -145,10 +146,10 @@ class DatabaseJobLock:
         try:
             yield True
         finally:
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
-            await LockRecord.filter(name=name, owner=owner).delete()
+            try:
+                await cancel_and_wait(renewal)
+            finally:
+                await LockRecord.filter(name=name, owner=owner).delete()
 
     async def holder(self, name: str) -> str | None:
         """The owner of a live lease on `name`, if any."""

@@ -168,3 +168,34 @@ async def test_hold_waiting_waits_for_the_holder_then_gives_up(db: str) -> None:
     await asyncio.sleep(0.05)
     async with hold_waiting(backfill, "sync-cycle", 60, wait_seconds=5) as held:
         assert held and cycle.done()
+
+
+async def _cancelled_while_letting_go(lock: DatabaseJobLock | RedisJobLock) -> asyncio.Task[None]:
+    """A holder whose job fails, and which is told to stop (a shutdown) just as it lets go of its
+    lock: the stop must not be lost. It was: the wait for the lock's renewal swallowed it, and the
+    history back-fill went back to sleep for 30 s, again and again, while the bot waited to stop."""
+    async def job() -> None:
+        async with lock.hold("backfill", 30) as acquired:
+            assert acquired
+            asyncio.get_running_loop().call_soon(holder.cancel)     # lands during the release
+            raise RuntimeError("the exchange refused")
+
+    holder = asyncio.create_task(job())
+    await asyncio.wait([holder])
+    return holder
+
+
+@pytest.mark.storage
+async def test_a_database_lock_holder_stopped_while_letting_go_stays_stopped(db: str) -> None:
+    lock = DatabaseJobLock("test")
+    holder = await _cancelled_while_letting_go(lock)
+    assert holder.cancelled()
+    assert await lock.holder("backfill") is None          # released all the same
+
+
+@pytest.mark.lock
+async def test_a_redis_lock_holder_stopped_while_letting_go_stays_stopped(redis_client) -> None:
+    holder = await _cancelled_while_letting_go(RedisJobLock(redis_client))
+    assert holder.cancelled()
+    async with RedisJobLock(redis_client).hold("backfill", 10) as free:
+        assert free                                       # released all the same

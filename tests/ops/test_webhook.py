@@ -51,8 +51,10 @@ async def test_webhook_mode_answers_once_per_update_and_polling_deletes_it_again
         finally:
             await app.shutdown()
 
-        # Back to polling: the webhook is deleted, getUpdates answers again.
-        monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "")
+    # Back to polling: the webhook is deleted, getUpdates answers again. (A new exchange: the first
+    # application closed the adapter it was given, as it should.)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "")
+    async with simulated_exchange({"USDT": D(1000)}) as exchange:
         app = await build_application(load_settings(), exchange=exchange.adapter)
         await app.start()
         try:

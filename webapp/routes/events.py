@@ -28,6 +28,7 @@ from bot.domain.events import (
     SignalChanged,
     WatchlistChanged,
 )
+from bot.services.background import cancel_and_wait
 from bot.services.change_relay import RedisChangeRelay
 from webapp.context import MINIAPP_KEY
 from webapp.security import apply_headers
@@ -141,9 +142,7 @@ async def _follow_other_replicas(app: web.Application) -> AsyncIterator[None]:
     following = asyncio.create_task(feed.relay.follow(feed.deliver)) if feed.relay is not None else None
     yield
     if following is not None:
-        following.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await following
+        await cancel_and_wait(following)
 
 
 def add_routes(app: web.Application) -> None:
