@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from bot.services.backfill import BackfillProgress
+from bot.services.background import stop_if_cancelled
 from bot.services.locks import JobLock
 from bot.services.sync import SyncService
 
@@ -36,6 +37,7 @@ async def run_backfill_task(sync: SyncService, lock: JobLock, *, calls_per_turn:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            stop_if_cancelled()
             log.warning("back-fill interrupted (%s: %s); trying again in %.0f s", type(exc).__name__, exc,
                         retry_seconds)
         await asyncio.sleep(retry_seconds)

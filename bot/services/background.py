@@ -23,3 +23,12 @@ async def cancel_and_wait(task: asyncio.Future[Any]) -> None:
     await asyncio.wait([task])
     if not task.cancelled() and task.exception() is not None:
         log.warning("background task ended with an error: %r", task.exception())
+
+
+def stop_if_cancelled() -> None:
+    """For a retry loop, after it caught an error: if its task was asked to stop meanwhile and the
+    cancellation came back as some other error (a library that turns it into its own), stop now
+    instead of retrying; a loop that sleeps between tries would otherwise outlive the shutdown."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
