@@ -196,6 +196,12 @@ class Settings(BaseSettings):
         if value.startswith("sqlite://") and not value.removeprefix("sqlite://").split("?", 1)[0]:
             raise ValueError("sqlite:// needs a file path, e.g. sqlite://data/bot.sqlite3 (relative to the "
                              "working folder) or sqlite:///srv/bot/bot.sqlite3 (absolute)")
+        if value.startswith("sqlite://") and ":memory:" in value:
+            # Order history is kept forever and every start catches up from what is stored: a database
+            # that vanishes at exit would make each start a first run (and the migrations would go to
+            # a connection the bot never reads).
+            raise ValueError("an in-memory SQLite database loses every order and setting when the bot "
+                             "stops; name a file, e.g. sqlite://data/bot.sqlite3")
         return value
 
     @field_validator("REDIS_URL", "WEBAPP_PUBLIC_URL", "EXCHANGE_CUSTOM_API_KEY", "EXCHANGE_CUSTOM_API_SECRET",

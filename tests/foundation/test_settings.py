@@ -97,6 +97,7 @@ def test_live_trading_with_keys_is_live(monkeypatch: pytest.MonkeyPatch) -> None
     ("MARKET_DATA", "files", "exchange or replay:DIR"),
     ("DATABASE_URL", "mysql://x", "sqlite://PATH"),
     ("DATABASE_URL", "sqlite://", "sqlite:// needs a file path"),
+    ("DATABASE_URL", "sqlite://:memory:", "name a file"),
     ("REDIS_URL", "localhost:6379", "redis://"),
     ("TELEGRAM_BOT_TOKEN", "not a token", "@BotFather"),
     ("SYNC_INTERVAL_SECONDS", "soon", "SYNC_INTERVAL_SECONDS"),
