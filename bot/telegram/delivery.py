@@ -35,6 +35,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.notices.model import Button
+from bot.telegram.pacing import caller_retries
 
 log = logging.getLogger(__name__)
 
@@ -238,10 +239,18 @@ class DeliveryQueue:
             self.stats.parts += 1
         return replace(first, text=text, silent=silent, outbox_ids=ids)
 
+    async def _call_handling_429(self, message: Outgoing) -> None:
+        # A 429 comes back here, not sent again by the pacer: this queue re-queues, merges and pauses.
+        ours = caller_retries.set(True)
+        try:
+            await self._call(message)
+        finally:
+            caller_retries.reset(ours)
+
     async def _send(self, chat_id: int, chat: _Chat, message: Outgoing) -> None:
         loop = asyncio.get_running_loop()
         try:
-            await self._call(message)
+            await self._call_handling_429(message)
         except TelegramRetryAfter as exc:
             self.stats.retry_after += 1
             # Telegram does not say whether the chat or the whole bot went too fast: pause all.

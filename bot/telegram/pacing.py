@@ -9,8 +9,11 @@ share one budget: in a chat, a send starts a second after the previous one in th
 (completion, not start: loopback or network jitter can then never bring two sends closer than a
 second at Telegram); in all, at most `global_per_second` sends are on the way or came back within
 the last second. Sends in one
-chat go out in the order they asked. When a 429 comes anyway (another process using the same bot),
-every send waits out its `retry_after`, and the error still reaches the caller.
+chat go out in the order they asked. When a 429 comes anyway (another process using the same bot,
+or several replicas answering webhooks), every send waits out its `retry_after`, and the refused
+send goes again after the pause (a refused message was not delivered, so this cannot duplicate it):
+a command's answer arrives late instead of never. The notifier's queue, which re-queues and merges
+on its own, says so (`caller_retries`) and gets the error instead.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +39,13 @@ MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMe
                              "sendVideo", "sendAudio", "sendVoice", "sendSticker", "sendLocation", "sendPoll",
                              "copyMessage", "forwardMessage", "copyMessages", "forwardMessages"})
 FORGET_AFTER = 1000      # chats remembered before the idle ones are forgotten
+# A refused send goes again at most this many times, and only while Telegram asks for a short pause:
+# beyond it the caller gets the error (a handler then fails visibly rather than hanging for minutes).
+RESENDS_AFTER_429 = 3
+LONGEST_PAUSE_SECONDS = 60
+
+# True while a sender that handles 429 itself (the notifier's delivery queue) is sending.
+caller_retries: ContextVar[bool] = ContextVar("caller_retries", default=False)
 
 
 @dataclass
@@ -51,6 +62,7 @@ class SendPacer(BaseRequestMiddleware):
         self.global_per_second = global_per_second
         self.clock = clock
         self.waited_seconds = 0.0               # in all, by every paced send (for benchmarks)
+        self.resent = 0                         # sends refused with 429 and sent again
         self._chats: dict[Any, _ChatTurn] = {}
         # The last second's sends, counted from their start to a second after they came back: any
         # second at Telegram then holds at most `global_per_second` arrivals, however the requests
@@ -69,16 +81,23 @@ class SendPacer(BaseRequestMiddleware):
         async with turn.lock:
             asked = self.clock()
             await self._sleep_until(turn.done_at + self.per_chat_interval)
-            await self._global_slot()
-            self.waited_seconds += self.clock() - asked
-            try:
-                return await make_request(bot, method)
-            except TelegramRetryAfter as exc:
-                self._paused_until = max(self._paused_until, self.clock() + exc.retry_after)
-                raise
-            finally:
-                turn.done_at = self.clock()
-                await self._release_slot(turn.done_at)
+            refused = 0
+            while True:
+                await self._global_slot()           # after a 429: once the pause is over
+                self.waited_seconds += self.clock() - asked
+                try:
+                    return await make_request(bot, method)
+                except TelegramRetryAfter as exc:
+                    self._paused_until = max(self._paused_until, self.clock() + exc.retry_after)
+                    refused += 1
+                    if (caller_retries.get() or refused > RESENDS_AFTER_429
+                            or exc.retry_after > LONGEST_PAUSE_SECONDS):
+                        raise
+                    self.resent += 1
+                    asked = self.clock()
+                finally:
+                    turn.done_at = self.clock()
+                    await self._release_slot(turn.done_at)
 
     def _turn(self, chat_id: Any) -> _ChatTurn:
         if len(self._chats) >= FORGET_AFTER:

@@ -42,17 +42,55 @@ async def test_answers_sent_all_at_once_go_out_within_the_limits_each_chat_in_or
         assert [m["text"] for m in emulator.bot_messages(chat)] == [f"{chat}-{n}" for n in range(4)]
 
 
-async def test_after_a_429_every_send_waits_it_out(aiohttp_server, monkeypatch) -> None:
+async def test_after_a_429_every_send_waits_it_out_and_the_refused_answer_goes_again(aiohttp_server,
+                                                                                     monkeypatch) -> None:
+    """A 429 the bot did not cause (another process on the same token): the refused answer is sent
+    again after the pause instead of being lost, and the other chats wait the pause out too."""
     emulator = BotApiEmulator(flood_limits=LIMITS)
     bot = await paced_bot(aiohttp_server, monkeypatch, emulator)
     emulator.fail_next["sendMessage"] = (429, "Too Many Requests: retry after 1", 1)
     try:
-        with pytest.raises(TelegramRetryAfter):
-            await bot.send_message(1, "told to wait")
         started = time.monotonic()
+        told_to_wait = asyncio.create_task(bot.send_message(1, "told to wait"))
+        await emulator.wait_for_call("sendMessage")                  # the refused one
         await bot.send_message(2, "another chat")
         waited = time.monotonic() - started
+        await told_to_wait
     finally:
         await bot.session.close()
     assert waited >= 0.9
+    assert [m["text"] for m in emulator.bot_messages(1)] == ["told to wait"]        # once, late
     assert [m["text"] for m in emulator.bot_messages(2)] == ["another chat"]
+    assert [c.outcome for c in emulator.calls_of("sendMessage", outcome=None)] == ["injected", "ok", "ok"]
+
+
+@pytest.mark.parametrize(("fault", "tries"), [
+    ((429, "Too Many Requests: retry after 3600", 3600), 1),      # an hour: not waited for by a handler
+    ((429, "Too Many Requests: retry after 1", 1), 4),            # refused again and again: given up
+])
+async def test_a_long_or_endless_flood_reaches_the_caller(aiohttp_server, monkeypatch, fault, tries) -> None:
+    emulator = BotApiEmulator(flood_limits=LIMITS, fault_plan=lambda method, params: fault)
+    bot = await paced_bot(aiohttp_server, monkeypatch, emulator)
+    try:
+        with pytest.raises(TelegramRetryAfter):
+            await bot.send_message(1, "not now")
+    finally:
+        await bot.session.close()
+    assert len(emulator.calls_of("sendMessage", outcome="injected")) == tries
+    assert emulator.calls_of("sendMessage") == []
+
+
+async def test_the_notifier_queue_gets_the_429_itself(aiohttp_server, monkeypatch) -> None:
+    from bot.telegram.pacing import caller_retries
+
+    emulator = BotApiEmulator(flood_limits=LIMITS)
+    bot = await paced_bot(aiohttp_server, monkeypatch, emulator)
+    emulator.fail_next["sendMessage"] = (429, "Too Many Requests: retry after 1", 1)
+    ours = caller_retries.set(True)
+    try:
+        with pytest.raises(TelegramRetryAfter):
+            await bot.send_message(1, "re-queued by the notifier")
+    finally:
+        caller_retries.reset(ours)
+        await bot.session.close()
+    assert len(emulator.calls_of("sendMessage", outcome=None)) == 1
