@@ -16,12 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli.parsing import positive_decimal
 from bot.domain.money import plain
 from bot.domain.strategy import StrategyParams
 from bot.exchange.base import Candle
 from bot.exchange.marketdata import load_candles, timeframe_ms
 from bot.services.backtest import BacktestConfig, BacktestResult, run_backtest
 from bot.services.indicators import MIN_CANDLES
+from bot.services.watchlist import normalise_symbol
 from bot.settings import Settings, parse_balances
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "candles"
@@ -48,10 +50,6 @@ def resolve_data_dir(settings: Settings, option: str | None) -> tuple[Path, str]
     if settings.MARKET_DATA.startswith("replay:"):
         return Path(settings.MARKET_DATA.removeprefix("replay:")), "MARKET_DATA"
     return BUNDLED, "bundled; --data DIR or MARKET_DATA=replay:DIR for others"
-
-
-def normalise_symbol(text: str) -> str:
-    return text.strip().upper().replace("/", "_").replace("-", "_")
 
 
 def parse_day(text: str | None, option: str) -> date | None:
@@ -98,15 +96,7 @@ def select_period(candles: list[Candle], first: date | None, last: date | None, 
 
 def parse_amount(text: str | None) -> Decimal | None:
     """--amount: a positive number of the quote currency per buy; None for the default."""
-    if text is None:
-        return None
-    try:
-        amount = Decimal(str(text).strip())
-    except ArithmeticError:
-        raise BacktestInputError(f"--amount {text!r} is not a number; expected e.g. 100") from None
-    if not amount.is_finite() or amount <= 0:
-        raise BacktestInputError(f"--amount {text!r} must be a positive amount, e.g. 100")
-    return amount
+    return None if text is None else positive_decimal(text, "--amount", example="100", error=BacktestInputError)
 
 
 def check_output(text: str | None) -> Path | None:

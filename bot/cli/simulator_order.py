@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bot.cli.parsing import positive_decimal
 from bot.domain.orders import OrderType, Side, make_client_oid
+from bot.services.watchlist import normalise_symbol
 from bot.settings import Settings, SettingsError
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -49,9 +50,10 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
 async def place_order(settings: Settings, args: argparse.Namespace) -> int:
     side = _side(args.side)
-    symbol = _symbol(args.symbol)
-    quantity = _positive(args.quantity, "quantity")
-    price = _positive(args.price, "--price") if args.price is not None else None
+    symbol = normalise_symbol(args.symbol)
+    quantity = positive_decimal(args.quantity, "quantity", example="0.01", error=SettingsError)
+    price = (positive_decimal(args.price, "--price", example="95000", error=SettingsError)
+             if args.price is not None else None)
     key = args.key or settings.SIMULATOR_API_KEY
     secret = args.secret or (settings.SIMULATOR_API_SECRET.get_secret_value() if settings.SIMULATOR_API_SECRET
                              else None)
@@ -84,8 +86,8 @@ async def place_order(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def set_price(args: argparse.Namespace) -> int:
-    symbol = _symbol(args.symbol)
-    price = _positive(args.price, "price")
+    symbol = normalise_symbol(args.symbol)
+    price = positive_decimal(args.price, "price", example="95000", error=SettingsError)
     base_url = args.url.rstrip("/")
     answer = await _control(base_url, "POST", "/_sim/price", {"symbol": symbol, "price": str(price)})
     print(f"{symbol} now at {answer.get('price', price)}; orders changed: {answer.get('changed_orders', 0)}")
@@ -122,15 +124,3 @@ def _side(text: str) -> Side:
         raise SettingsError(f"side {text!r}: expected BUY or SELL") from None
 
 
-def _symbol(text: str) -> str:
-    return text.strip().upper().replace("/", "_").replace("-", "_")
-
-
-def _positive(text: str, name: str) -> Decimal:
-    try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
-        raise SettingsError(f"{name} {text!r} is not a number") from None
-    if not value.is_finite() or value <= 0:
-        raise SettingsError(f"{name} {text!r} must be greater than 0")
-    return value

@@ -65,7 +65,7 @@ async def test_refusals_are_one_line(sim: SimulatorHandle, tmp_path: Path) -> No
     code, _, err = await bot_command(tmp_path, "order", "HOLD", "BTC_USDT", "0.01", **KEYS)
     assert (code, err) == (2, "side 'HOLD': expected BUY or SELL\n")
     code, _, err = await bot_command(tmp_path, "price", "BTC_USDT", "-1", "--url", sim.base_url)
-    assert (code, err) == (2, "price '-1' must be greater than 0\n")
+    assert (code, err) == (2, "price '-1' must be greater than 0, e.g. 95000\n")
 
 
 async def test_a_url_that_is_not_the_simulator_gets_no_order(aiohttp_server, tmp_path: Path) -> None:

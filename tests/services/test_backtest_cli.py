@@ -69,9 +69,9 @@ def folder(tmp_path: Path) -> Path:
     (["BTC_USDT", "--to", "2024-01-05"],
      "too little history: 120 1h candles up to 2024-01-05, the indicators need 214; BTC_USDT-1h.csv starts 2024-01-01"),
     (["BTC_USDT", "--amount", "abc"], "--amount 'abc' is not a number; expected e.g. 100"),
-    (["BTC_USDT", "--amount", "-5"], "--amount '-5' must be a positive amount, e.g. 100"),
-    (["BTC_USDT", "--amount", "0"], "--amount '0' must be a positive amount, e.g. 100"),
-    (["BTC_USDT", "--amount", "NaN"], "--amount 'NaN' must be a positive amount, e.g. 100"),
+    (["BTC_USDT", "--amount", "-5"], "--amount '-5' must be greater than 0, e.g. 100"),
+    (["BTC_USDT", "--amount", "0"], "--amount '0' must be greater than 0, e.g. 100"),
+    (["BTC_USDT", "--amount", "NaN"], "--amount 'NaN' must be greater than 0, e.g. 100"),
 ])
 async def test_bad_input_ends_with_one_line(argv: list[str], message: str, folder: Path) -> None:
     png = folder.parent / "x.png"
