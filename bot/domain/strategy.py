@@ -76,7 +76,7 @@ def decide(values: dict[str, Decimal], price: Decimal, state: TrackedState, para
         if state.reference_price is not None and state.last_signal is Decision.BUY:
             move = abs(price - state.reference_price) / state.reference_price * 100
             if move < params.rebuy_move_percent:
-                reasons.append(Reason.of("too_close_to_last_buy", move=_fmt(move),
+                reasons.append(Reason.of("too_close_to_last_buy", move=plain(move.quantize(Decimal("0.01"))),
                                          reference=plain(state.reference_price),
                                          needed=_fmt(params.rebuy_move_percent)))
                 return _wait(reasons, state)

@@ -17,6 +17,7 @@ from babel.numbers import format_decimal
 # Decimals shown for an amount of each currency; anything else (coins) keeps up to 8.
 CURRENCY_DECIMALS = {"USD": 2, "USDT": 2, "USDC": 2, "EUR": 2, "BTC": 8, "ETH": 6}
 STABLE_QUOTES = ("USD", "USDT", "USDC")
+CASH = frozenset(c for c, decimals in CURRENCY_DECIMALS.items() if decimals == 2)
 DEFAULT_COIN_DECIMALS = 8
 
 
@@ -45,7 +46,10 @@ def money(value: Decimal, currency: str, locale: str, *, signed: bool = False) -
 
 
 def quantity(value: Decimal, asset: str, locale: str) -> str:
-    """A coin amount, exact (no rounding), without trailing zeros: `0.015 BTC`."""
+    """A coin amount, exact (no rounding), without trailing zeros: `0.015 BTC`. An amount of a cash
+    currency is money (`9,700.67 USDT`, not the exchange's `9700.666755823`)."""
+    if asset.upper() in CASH:
+        return money(value, asset, locale)
     return f"{number(value, locale)}\u00a0{asset}"
 
 

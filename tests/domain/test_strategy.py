@@ -52,3 +52,10 @@ def test_thin_volume_holds_a_buy_and_parameters_are_not_constants() -> None:
 
 def test_missing_indicators_wait() -> None:
     assert decide({}, D(1), TrackedState(), PARAMS).decision is Decision.WAIT
+
+
+def test_the_move_since_the_last_buy_is_told_in_hundredths() -> None:
+    """Seen in the demo's /signals: "only 0.922731 % away from the last BUY"."""
+    bought = decide(values("25"), D("38845.56"), TrackedState(), PARAMS).state
+    again = decide(values("25"), D("39204"), bought, PARAMS)
+    assert "only 0.92 % away from the last BUY at 38845.56 (needs 3 %)" in again.reasons[-1]

@@ -28,6 +28,8 @@ def test_prices_keep_their_ticks_and_quantities_stay_exact() -> None:
     assert price(D("97000"), "USDT", "en") == f"97,000.00{NB}USDT"
     assert price(D("0.000123"), "USDT", "es") == f"0,000123{NB}USDT"
     assert quantity(D("0.0150"), "BTC", "es") == f"0,015{NB}BTC"
+    # a cash holding is money: the exchange's 9 decimals of USDT dust are not shown (seen in /portfolio)
+    assert quantity(D("9700.666755823"), "USDT", "es") == f"9.700,67{NB}USDT"
     assert number(D("1234.56"), "es") == "1.234,56"
     assert percent(D("3"), "en", signed=True) == f"+3.00{NB}%"
 
