@@ -38,6 +38,14 @@ async def test_changing_the_language_answers_in_the_new_one_from_then_on(market_
     assert (await chat.send("/watchlist")).text.startswith("👁 <b>Lista de seguimiento</b>")   # ...the choice wins
 
 
+async def test_pressing_the_language_already_shown_claims_no_change(market_bot: MarketBot) -> None:
+    chat = market_bot.chat(language="es")
+    shown = await chat.send("/settings")
+    kept = await chat.press(shown, "Español")
+    assert kept.text.startswith("⚙️") and "cambiado" not in kept.text
+    assert (await User.get(telegram_id=ALLOWED)).language == "es"          # now chosen, not inferred
+
+
 async def test_a_time_zone_from_the_buttons_or_typed(market_bot: MarketBot) -> None:
     chat = market_bot.chat()
     zones = await chat.press(await chat.send("/settings"), "Time zone")

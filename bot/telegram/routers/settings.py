@@ -145,10 +145,12 @@ def build_router() -> Router:
         if isinstance(result, Invalid):
             await query.answer(refusal(result))
             return
-        # This update arrived in the old language; what follows is in the new one.
+        # This update arrived in the old language; what follows is in the new one (pressing the one
+        # already shown keeps it, without claiming a change).
+        changed = (result.language or callback_data.value) != i18n.current_locale
         with i18n.use_locale(result.language or callback_data.value):
             await query.answer(LANGUAGE_NAMES.get(callback_data.value, callback_data.value))
-            notice = "✅ " + esc(_("Language changed."))
+            notice = "✅ " + esc(_("Language changed.")) if changed else None
             await show(query, await screen(user_settings, query.from_user.id, notice))
 
     @router.callback_query(SettingsAction.filter(F.action == "zones"))
