@@ -133,6 +133,22 @@ async def test_a_list_seen_as_otoco_on_a_read_is_cancelled_as_one(sim: Simulator
     assert [c.code for c in sim.calls_to("private/advanced/cancel-otoco")] == ["0"]
 
 
+async def test_a_list_not_read_yet_is_cancelled_even_when_it_is_an_otoco(sim: SimulatorHandle) -> None:
+    """After a restart nothing says the list is an OTOCO: cancel-oco answers "not found" (212), which
+    must not pass for "already ended" while both exits are still on the book."""
+    placer, other = adapter(sim), adapter(sim)
+    try:
+        placement = await placer.create_otoco(otoco("cw"))
+        await other.cancel_oco(placement.list_id, BTC)
+    finally:
+        await placer.close()
+        await other.close()
+    assert [c.code for c in sim.calls_to("private/advanced/cancel-oco")] == ["212"]
+    assert [c.code for c in sim.calls_to("private/advanced/cancel-otoco")] == ["0"]
+    exits = [o for o in sim.engine.list_orders(placement.list_id) if o.side.value == "SELL"]
+    assert {o.status for o in exits} == {OrderStatus.CANCELED}
+
+
 # --- 3. ref_price_type ----------------------------------------------------------------------------------
 
 

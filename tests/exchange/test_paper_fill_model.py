@@ -150,3 +150,17 @@ async def test_refusals_are_the_exchanges(paper: PaperExchange) -> None:
         await paper.create_order(OrderRequest("BTC_USDT", Side.BUY, OrderType.LIMIT, "dust", quantity=D("0.000001"),
                                               price=last))
     assert dust.value.code == "213"
+
+
+async def test_the_exits_of_an_otoco_buy_are_cancelled_as_a_group(paper: PaperExchange) -> None:
+    """Cancel group on an automatic buy's protection (an OTOCO) in the demo answered "Canceled" while
+    both exits stayed open: the OCO cancel refused the OTOCO list as unknown, which reads as "ended"."""
+    last = last_close(paper)
+    entry = OrderRequest("BTC_USDT", Side.BUY, OrderType.MARKET, "e-3", quantity=D("0.01"))
+    placement = await paper.create_otoco(OtocoRequest(entry, last * D("0.90"), last * D("1.10"), "sl-3", "tp-3"))
+
+    await paper.cancel_oco(placement.list_id, "BTC_USDT")
+
+    legs = [await paper.order_detail(order_id=i) for i in (placement.take_profit_order_id,
+                                                          placement.stop_loss_order_id)]
+    assert [leg.status for leg in legs if leg] == [OrderStatus.CANCELED, OrderStatus.CANCELED]

@@ -284,10 +284,19 @@ class CryptoComExchange:
         """Cancel a native OCO. `cancel-oco` takes OCO lists only, and the exchange does not know an
         OTO/OTOCO list there: a list known to be one of those goes to `cancel-otoco` instead."""
         self._require_live("cancel_oco")
-        if self.reads.list_kinds.get(str(list_id)) in OTOCO_KINDS:
+        kind = self.reads.list_kinds.get(str(list_id))
+        if kind in OTOCO_KINDS:
             await self._cancel_list("private/advanced/cancel-otoco", list_id)
             return
-        await self._cancel_list("private/advanced/cancel-oco", list_id)
+        try:
+            await self._cancel_list("private/advanced/cancel-oco", list_id)
+        except OrderNotFound:
+            if kind is not None:
+                raise
+            # A list this process has not read yet (e.g. an OTOCO buy's exits, after a restart) may be
+            # an OTOCO, which cancel-oco does not know: taking "not found" for "already ended" would
+            # tell the user it was cancelled while both exits stay on the book.
+            await self._cancel_list("private/advanced/cancel-otoco", list_id)
 
     async def cancel_otoco(self, list_id: str, symbol: str) -> None:
         """Cancel an OTO or OTOCO list (its legs not yet done), with `private/advanced/cancel-otoco`."""

@@ -254,7 +254,9 @@ class PaperExchange:
         return await self._write(place)
 
     async def cancel_oco(self, list_id: str, symbol: str) -> None:
-        await self._write(lambda engine, now: engine.cancel_list(list_id, now, kinds=frozenset({"OCO"})))
+        # As the live adapter does: an OTOCO list (an automatic buy's exits) goes to its own cancel,
+        # not refused as unknown (which the caller would take for "already ended").
+        await self._write(lambda engine, now: engine.cancel_list(list_id, now, kinds=None))
 
     async def cancel_otoco(self, list_id: str, symbol: str) -> None:
         await self._write(lambda engine, now: engine.cancel_list(list_id, now, kinds=frozenset({"OTOCO"})))
