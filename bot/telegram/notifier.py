@@ -21,8 +21,14 @@ from typing import Any
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
 
-from bot.db.repositories import NotificationOutbox, OcoGroupRepository, OutboxRepository, UserRepository
-from bot.domain.events import Event, OrderCanceled
+from bot.db.repositories import (
+    NotificationOutbox,
+    OcoGroupRepository,
+    OutboxRepository,
+    PendingActionRepository,
+    UserRepository,
+)
+from bot.domain.events import Event, OrderCanceled, ProtectionFailed, ProtectionPlaced
 from bot.domain.notifications import Level, level_of
 from bot.domain.oco import GroupState
 from bot.domain.orders import OrderRole
@@ -46,7 +52,7 @@ class Notifier:
     def __init__(self, bot: Bot, events: EventBus, i18n: I18n, allowed_users: Iterable[int],
                  default_language: str, *, default_timezone: str = "UTC", outbox: OutboxRepository | None = None,
                  users: UserRepository | None = None, groups: OcoGroupRepository | None = None,
-                 queue: DeliveryQueue | None = None) -> None:
+                 queue: DeliveryQueue | None = None, actions: PendingActionRepository | None = None) -> None:
         self.bot = bot
         self.i18n = i18n
         self.allowed = tuple(allowed_users)
@@ -55,6 +61,7 @@ class Notifier:
         self.outbox = outbox or OutboxRepository()
         self.users = users or UserRepository()
         self.groups = groups
+        self.actions = actions or PendingActionRepository()
         self.queue = queue or DeliveryQueue(bot)
         self.queue.on_sent = self.outbox.mark_sent_many
         self.queue.on_failed = self.outbox.mark_attempt_failed
@@ -85,8 +92,11 @@ class Notifier:
     async def on_event(self, event: Event) -> None:
         if not await self._worth_telling(event):
             return
+        answered = await self._answered_by_their_action(event)
         messages = []
         for recipient in await self.recipients():
+            if recipient.telegram_id == answered:
+                continue
             notice = render_event(event, recipient.reader)
             if notice is not None:
                 messages.append((recipient, notice))
@@ -128,6 +138,23 @@ class Notifier:
             return False
         group, _role = found
         return group.state == GroupState.ACTIVE.value and not group.native_list_id
+
+
+    async def _answered_by_their_action(self, event: Event) -> int | None:
+        """The user whose confirmed Protect placed this group (its id is the action's): the action's
+        own answer tells them, one message instead of "Protection placed" and "Protected" together.
+        Everyone else is told as usual; so is that user when the outcome has more to it than the
+        answer says (only part of the quantity, or no take-profit)."""
+        if isinstance(event, ProtectionPlaced):
+            if event.problem is not None or not event.take_profit_placed or (
+                    event.wanted_quantity is not None and event.wanted_quantity != event.quantity):
+                return None
+        elif not isinstance(event, ProtectionFailed):
+            return None
+        if not event.group_id:
+            return None
+        action = await self.actions.get(event.group_id)
+        return action.telegram_id if action is not None else None
 
 
 def _outgoing_of(row: NotificationOutbox) -> list[Outgoing]:

@@ -91,6 +91,13 @@ async def test_protect_from_orders_previews_the_exact_order_and_confirm_places_i
     confirmed = await chat.press_data(preview["message_id"], confirm)
     edit = await confirmed.edited()
     assert words["protected"] in plain(edit.params["text"])
+    # One story: the other allowed user is told the protection was placed; the one who confirmed it
+    # reads it in the answer above, not a second time in a notice of its own.
+    await world.emulator.wait_for_call("sendMessage", where=lambda c: str(c.params.get("chat_id")) == str(PARTNER)
+                                       and "BTC_USDT" in str(c.params.get("text")))
+    assert world.app.telegram is not None and await world.app.telegram.notifier.queue.drained(timeout=10)
+    told = [plain(str(m.get("text"))) for m in chat.messages()]
+    assert not any("Protection placed" in t or "Protección colocada" in t for t in told), told
     groups = await OcoGroupRecord.filter(entry_exchange_order_id__isnull=True)
     assert len(groups) == 1 and groups[0].state == GroupState.ACTIVE
 
