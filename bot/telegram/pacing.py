@@ -14,6 +14,11 @@ or several replicas answering webhooks), every send waits out its `retry_after`,
 send goes again after the pause (a refused message was not delivered, so this cannot duplicate it):
 a command's answer arrives late instead of never. The notifier's queue, which re-queues and merges
 on its own, says so (`caller_retries`) and gets the error instead.
+
+These limits hold in one process. With several replicas on one token (REDIS_URL set), a `shared`
+budget (`bot.telegram.shared_pacing`) also grants each send against every replica's sends, chats
+and pauses; the local pacing stays in front of it (it keeps each chat's order and bounds how many
+sends here wait on the shared one) and alone decides while Redis does not answer.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import time
 from collections import deque
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramRetryAfter
@@ -48,6 +53,17 @@ LONGEST_PAUSE_SECONDS = 60
 caller_retries: ContextVar[bool] = ContextVar("caller_retries", default=False)
 
 
+class SharedGrant(Protocol):
+    async def sent(self) -> None: ...
+
+
+class SharedBudget(Protocol):
+    """The flood budget of a bot token across processes (None from `take`: decide locally)."""
+
+    async def take(self, bot_id: int, chat_id: Any) -> SharedGrant | None: ...
+    async def pause(self, bot_id: int, seconds: float) -> None: ...
+
+
 @dataclass
 class _ChatTurn:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -56,11 +72,12 @@ class _ChatTurn:
 
 class SendPacer(BaseRequestMiddleware):
     def __init__(self, *, per_chat_interval: float = 1.0, global_per_second: int = 28,
-                 clock: Any = time.monotonic) -> None:
+                 clock: Any = time.monotonic, shared: SharedBudget | None = None) -> None:
         self.per_chat_interval = per_chat_interval
         # A little under Telegram's 30/s, as a margin for its own way of counting.
         self.global_per_second = global_per_second
         self.clock = clock
+        self.shared = shared
         self.waited_seconds = 0.0               # in all, by every paced send (for benchmarks)
         self.resent = 0                         # sends refused with 429 and sent again
         self._chats: dict[Any, _ChatTurn] = {}
@@ -84,11 +101,14 @@ class SendPacer(BaseRequestMiddleware):
             refused = 0
             while True:
                 await self._global_slot()           # after a 429: once the pause is over
+                grant = await self.shared.take(bot.id, chat_id) if self.shared is not None else None
                 self.waited_seconds += self.clock() - asked
                 try:
                     return await make_request(bot, method)
                 except TelegramRetryAfter as exc:
                     self._paused_until = max(self._paused_until, self.clock() + exc.retry_after)
+                    if self.shared is not None:
+                        await self.shared.pause(bot.id, exc.retry_after)
                     refused += 1
                     if (caller_retries.get() or refused > RESENDS_AFTER_429
                             or exc.retry_after > LONGEST_PAUSE_SECONDS):
@@ -98,6 +118,8 @@ class SendPacer(BaseRequestMiddleware):
                 finally:
                     turn.done_at = self.clock()
                     await self._release_slot(turn.done_at)
+                    if grant is not None:
+                        await grant.sent()
 
     def _turn(self, chat_id: Any) -> _ChatTurn:
         if len(self._chats) >= FORGET_AFTER:
