@@ -467,7 +467,8 @@ async def build_telegram(settings: Settings, services: Services, redis: Redis | 
         closers.append(sandbox.close)
         api_url, token = sandbox.url, sandbox.token
         log.info("no TELEGRAM_BOT_TOKEN: local Telegram sandbox at %s", api_url)
-    bot = build_bot(settings, api_url=api_url, token=token)
+    # With Redis, replicas answering webhooks share one flood budget for the token.
+    bot = build_bot(settings, api_url=api_url, token=token, redis=redis)
     closers.append(bot.session.close)
     dispatcher = build_dispatcher(settings, services=services.handler_dependencies(),
                                   storage=fsm_storage(settings, redis))

@@ -21,6 +21,7 @@ from bot.telegram.middlewares.language import SUPPORTED, LanguageMiddleware
 from bot.telegram.pacing import SendPacer
 from bot.telegram.routers import actions, alerts, analyze, fallback, orders, portfolio, signals, start, watchlist
 from bot.telegram.routers import settings as settings_router
+from bot.telegram.shared_pacing import RedisSendBudget
 
 LOCALES = Path(__file__).resolve().parents[2] / "locales"
 
@@ -29,7 +30,9 @@ def build_i18n(default_language: str) -> I18n:
     return I18n(path=LOCALES, default_locale=default_language, domain="messages")
 
 
-def build_bot(settings: Settings, api_url: str | None = None, token: str | None = None) -> Bot:
+def build_bot(settings: Settings, api_url: str | None = None, token: str | None = None,
+              redis: Any | None = None) -> Bot:
+    """The Bot, its sends paced; with `redis`, within one budget shared by every replica on the token."""
     secret = token or (settings.TELEGRAM_BOT_TOKEN.get_secret_value() if settings.TELEGRAM_BOT_TOKEN else None)
     if secret is None:
         raise ValueError("no Telegram bot token")
@@ -38,8 +41,10 @@ def build_bot(settings: Settings, api_url: str | None = None, token: str | None 
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
     bot = Bot(secret, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     # Handlers answer at once: the pacer keeps their sends and the notifier's within the flood limits.
-    bot.session.middleware(SendPacer(per_chat_interval=settings.TELEGRAM_CHAT_SEND_INTERVAL_SECONDS,
-                                     global_per_second=settings.TELEGRAM_SENDS_PER_SECOND))
+    interval, per_second = settings.TELEGRAM_CHAT_SEND_INTERVAL_SECONDS, settings.TELEGRAM_SENDS_PER_SECOND
+    shared = (RedisSendBudget(redis, per_chat_interval=interval, global_per_second=per_second)
+              if redis is not None else None)
+    bot.session.middleware(SendPacer(per_chat_interval=interval, global_per_second=per_second, shared=shared))
     return bot
 
 

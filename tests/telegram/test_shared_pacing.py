@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.sandbox.emulator import BotApiEmulator, FloodLimits
+from bot.settings import load_settings
 from bot.telegram import shared_pacing
 from bot.telegram.pacing import SendPacer
+from bot.telegram.setup import build_bot
 from bot.telegram.shared_pacing import RedisSendBudget
 from tests.exchange.cryptocom_helpers import eventually
 
@@ -29,11 +29,12 @@ CHATS, EACH = range(1, 7), 4
 
 
 def replica(url: str, redis: Any | None) -> tuple[Bot, SendPacer]:
-    """One process's Bot and pacer, as `build_bot` makes them (shared when it has a Redis)."""
-    bot = Bot("123456:TEST-TOKEN", session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
-    shared = RedisSendBudget(redis, **PACING) if redis is not None else None
-    pacer = SendPacer(**PACING, shared=shared)
-    bot.session.middleware(pacer)
+    """One process's Bot, as the composition root builds it (shared pacing when it has a Redis)."""
+    settings = load_settings(TELEGRAM_CHAT_SEND_INTERVAL_SECONDS=PACING["per_chat_interval"],
+                             TELEGRAM_SENDS_PER_SECOND=PACING["global_per_second"])
+    bot = build_bot(settings, api_url=url, token="123456:TEST-TOKEN", redis=redis)
+    [pacer] = bot.session.middleware
+    assert isinstance(pacer, SendPacer)
     return bot, pacer
 
 
