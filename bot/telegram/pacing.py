@@ -101,9 +101,12 @@ class SendPacer(BaseRequestMiddleware):
             refused = 0
             while True:
                 await self._global_slot()           # after a 429: once the pause is over
-                grant = await self.shared.take(bot.id, chat_id) if self.shared is not None else None
-                self.waited_seconds += self.clock() - asked
+                grant: SharedGrant | None = None
                 try:
+                    # Inside: a send cancelled while waiting on the other replicas gives its slot back.
+                    if self.shared is not None:
+                        grant = await self.shared.take(bot.id, chat_id)
+                    self.waited_seconds += self.clock() - asked
                     return await make_request(bot, method)
                 except TelegramRetryAfter as exc:
                     self._paused_until = max(self._paused_until, self.clock() + exc.retry_after)

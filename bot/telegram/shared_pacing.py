@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "cryptobot:pacing:"
 LEASE_SECONDS = 5.0         # how long a send on the way counts at most (its replica may have died)
-PATIENCE_SECONDS = 0.5      # a Redis slower than this is treated as gone for this send
+PATIENCE_SECONDS = 1.0      # a Redis slower than this is treated as gone (a busy loop once took 0.5)
 RETRY_SECONDS = 5.0         # after a failure, how long the local pacing alone decides
 
 # A grant (0), or how many ms to wait before asking again: exact for the pause, and for a chat or

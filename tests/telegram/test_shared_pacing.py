@@ -163,3 +163,27 @@ async def test_the_shared_budget_is_used_again_once_redis_answers(redis_client, 
     await grant.sent()
     assert await redis_client.exists("cryptobot:pacing:123456:chat:1") == 1
     assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
+
+
+@pytest.mark.lock
+async def test_a_send_cancelled_while_waiting_on_the_other_replicas_gives_its_turn_back(aiohttp_server,
+                                                                                        redis_client) -> None:
+    emulator = BotApiEmulator(flood_limits=LIMITS)
+    server = await aiohttp_server(emulator.make_app())
+    settings = load_settings(TELEGRAM_CHAT_SEND_INTERVAL_SECONDS=0.2, TELEGRAM_SENDS_PER_SECOND=1)
+    bot = build_bot(settings, api_url=str(server.make_url("")).rstrip("/"), token="123456:TEST-TOKEN",
+                    redis=redis_client)
+    # given another replica told to pause, and a send here waiting for it (this replica's only slot)
+    await RedisSendBudget(redis_client, **PACING).pause(123456, 0.5)
+    waiting = asyncio.create_task(bot.send_message(1, "given up"))
+    await asyncio.sleep(0.1)
+    try:
+        # when its handler is cancelled
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        # then the next send still goes (the slot came back), once the pause is over
+        await asyncio.wait_for(bot.send_message(2, "next"), 3)
+    finally:
+        await bot.session.close()
+    assert [c.params["text"] for c in emulator.calls_of("sendMessage")] == ["next"]
