@@ -153,7 +153,11 @@ class Notifier:
             return None
         if not event.group_id:
             return None
-        action = await self.actions.get(event.group_id)
+        try:
+            action = await self.actions.get(event.group_id)
+        except Exception:       # telling someone twice is better than telling no one
+            log.exception("could not look up the action behind group %s", event.group_id)
+            return None
         return action.telegram_id if action is not None else None
 
 

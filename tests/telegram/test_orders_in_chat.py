@@ -94,10 +94,11 @@ async def test_protect_from_orders_previews_the_exact_order_and_confirm_places_i
     # One story: the other allowed user is told the protection was placed; the one who confirmed it
     # reads it in the answer above, not a second time in a notice of its own.
     await world.emulator.wait_for_call("sendMessage", where=lambda c: str(c.params.get("chat_id")) == str(PARTNER)
-                                       and "BTC_USDT" in str(c.params.get("text")))
+                                       and any(p in str(c.params.get("text")) for p in ("97,970.00", "97.970,00")))
     assert world.app.telegram is not None and await world.app.telegram.notifier.queue.drained(timeout=10)
     told = [plain(str(m.get("text"))) for m in chat.messages()]
-    assert not any("Protection placed" in t or "Protección colocada" in t for t in told), told
+    placed = [t for t in told if "Protection placed" in t or "Protección colocada" in t]
+    assert len(placed) == 1 and not any(p in placed[0] for p in ("97,970.00", "97.970,00")), placed  # the buy's
     groups = await OcoGroupRecord.filter(entry_exchange_order_id__isnull=True)
     assert len(groups) == 1 and groups[0].state == GroupState.ACTIVE
 
@@ -117,6 +118,15 @@ async def test_an_expired_confirmation_says_so_and_does_nothing(world: World) ->
     actions.clock = lambda: real_clock() + timedelta(minutes=6)
     edit = await (await chat.press(preview, "Confirmar")).edited()
     assert "caducó" in plain(edit.params["text"])
+    assert await OcoGroupRecord.filter(entry_exchange_order_id__isnull=True).count() == 0
+
+
+async def test_a_forged_confirm_button_is_answered_and_does_nothing(world: World) -> None:
+    """An id longer than any action's once made the lookup itself fail ("Something went wrong")."""
+    chat = world.chat(language="en")
+    listing = await chat.send("/orders")
+    pressed = await chat.press_data(listing["message_id"], "act:confirm:a-" + "f" * 40)
+    assert "no longer exists: nothing was done" in pressed.answer.params["text"]     # not "went wrong"
     assert await OcoGroupRecord.filter(entry_exchange_order_id__isnull=True).count() == 0
 
 

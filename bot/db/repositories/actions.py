@@ -13,6 +13,8 @@ from tortoise.exceptions import IntegrityError
 
 from bot.db.models import DailyReportSent, PendingAction
 
+ACTION_ID_LENGTH = PendingAction._meta.fields_map["id"].max_length  # type: ignore[attr-defined]
+
 
 class PendingActionRepository:
     async def create(self, *, action_id: str, telegram_id: int, kind: str, payload: dict[str, Any], mode: str,
@@ -23,6 +25,10 @@ class PendingActionRepository:
         return row
 
     async def get(self, action_id: str) -> PendingAction | None:
+        """None for an id no action can have (a group id of another kind, a forged button): Tortoise
+        refuses to even look up a value longer than the column."""
+        if len(action_id) > ACTION_ID_LENGTH:
+            return None
         row: PendingAction | None = await PendingAction.get_or_none(id=action_id)
         return row
 
