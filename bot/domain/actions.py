@@ -195,6 +195,7 @@ class ActionResult:
     native_oco: bool | None = None           # protect: what was actually used
     group_id: str | None = None
     canceled: tuple[str, ...] = field(default=())   # cancels: the order ids gone now
+    filled: tuple[str, ...] = field(default=())     # cancels: ids that had filled before the cancel came
 
     @property
     def ok(self) -> bool:
@@ -202,7 +203,8 @@ class ActionResult:
 
     def as_json(self) -> dict[str, Any]:
         return {"outcome": self.outcome.value, "reason_key": self.reason_key, "reason_args": dict(self.reason_args),
-                "native_oco": self.native_oco, "group_id": self.group_id, "canceled": list(self.canceled)}
+                "native_oco": self.native_oco, "group_id": self.group_id, "canceled": list(self.canceled),
+                "filled": list(self.filled)}
 
 
 def result_from_json(data: dict[str, Any], action: ActionPreview | None, outcome: Outcome) -> ActionResult:
@@ -210,7 +212,7 @@ def result_from_json(data: dict[str, Any], action: ActionPreview | None, outcome
     return ActionResult(outcome=outcome, action=action, reason_key=data.get("reason_key"),
                         reason_args=tuple((k, str(v)) for k, v in (data.get("reason_args") or {}).items()),
                         native_oco=data.get("native_oco"), group_id=data.get("group_id"),
-                        canceled=tuple(data.get("canceled") or ()))
+                        canceled=tuple(data.get("canceled") or ()), filled=tuple(data.get("filled") or ()))
 
 
 def _to_json(value: Any) -> Any:

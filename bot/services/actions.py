@@ -10,7 +10,6 @@ what it already placed instead of placing it again.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -256,18 +255,21 @@ class ActionService:
 
     async def _cancel(self, action: ActionPreview, details: CancelDetails) -> ActionResult:
         gone: list[str] = []
+        ended: list[str] = []       # "not found": no longer open, for a reason read back below
         try:
             if details.native_list_id and action.kind is ActionKind.CANCEL_GROUP:
-                # Not found: the list ended already (a leg filled, or it was canceled elsewhere).
-                with contextlib.suppress(OrderNotFound):
+                try:
                     await self.exchange.cancel_oco(details.native_list_id, details.symbol)
-                gone = [o.order_id for o in details.orders]
+                    gone = [o.order_id for o in details.orders]
+                except OrderNotFound:       # the list ended already (a leg filled, or canceled elsewhere)
+                    ended = [o.order_id for o in details.orders]
             else:
                 for order in details.orders:
-                    # Not found: no longer open, which is the outcome the user asked for.
-                    with contextlib.suppress(OrderNotFound):
+                    try:
                         await self.exchange.cancel_order(symbol=details.symbol, order_id=order.order_id)
-                    gone.append(order.order_id)
+                        gone.append(order.order_id)
+                    except OrderNotFound:
+                        ended.append(order.order_id)
         except ExchangeUnavailable as exc:
             await self._mirror_order_ids(o.order_id for o in details.orders)
             return ActionResult(Outcome.UNCONFIRMED, action, reason_key="exchange_unavailable",
@@ -277,7 +279,18 @@ class ActionService:
             return ActionResult(Outcome.FAILED, action, reason_key="cancel_refused", reason_args=_exchange_args(exc),
                                 canceled=tuple(gone))
         await self._mirror_order_ids(gone)
-        return ActionResult(Outcome.DONE, action, group_id=details.group_id, canceled=tuple(gone))
+        # What had ended before the cancel is told as it ended: a filled take-profit is not "canceled".
+        filled, canceled_elsewhere = [], []
+        for order_id in ended:
+            found = await self._mirror_one(order_id=order_id)
+            if found is not None and found.filled_quantity > 0 and found.status is OrderStatus.FILLED:
+                filled.append(order_id)
+            else:
+                canceled_elsewhere.append(order_id)     # or gone without a trace
+        if not filled:      # else the fill ended the list, and the exchange canceled its other leg
+            gone += canceled_elsewhere
+        return ActionResult(Outcome.DONE, action, group_id=details.group_id, canceled=tuple(gone),
+                            filled=tuple(filled))
 
     # Helpers -------------------------------------------------------------------------------
 
@@ -343,17 +356,18 @@ class ActionService:
         for order_id in order_ids:
             await self._mirror_one(order_id=order_id)
 
-    async def _mirror_one(self, **key: str) -> None:
-        assert self.mirror is not None
+    async def _mirror_one(self, **key: str) -> Order | None:
+        """Read an order back from the exchange into the mirror; the order, if it could be read."""
         try:
             order = await self.exchange.order_detail(**key)
         except (OrderNotFound, UnknownInstrument):
-            return
+            return None
         except ExchangeError as exc:
             log.info("could not read back %s after an action (%s); the sync will", key, exc.reason)
-            return
-        if order is not None:
+            return None
+        if order is not None and self.mirror is not None:
             await self.mirror(order)
+        return order
 
 
 def _exchange_args(exc: ExchangeError) -> tuple[tuple[str, str], ...]:

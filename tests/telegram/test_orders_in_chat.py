@@ -144,6 +144,21 @@ async def test_cancel_a_group_from_its_button_after_confirming(world: World, lan
     assert legs and all(o.status is OrderStatus.CANCELED for o in legs)
 
 
+async def test_a_group_whose_take_profit_filled_before_the_confirm_is_not_told_canceled(world: World) -> None:
+    """The list had ended: "Canceled" (and "BTC is unprotected now") would both be untrue."""
+    chat = world.chat(language="en")
+    listing = await chat.send("/orders")
+    preview = await (await chat.press(listing, "1 · Cancel group")).new_message()
+    world.exchange.set_price("BTC_USDT", D(103500))                  # the take-profit fills meanwhile
+    filled = [o for o in world.exchange.orders.values() if o.side is Side.SELL and o.status is OrderStatus.FILLED]
+    assert len(filled) == 1
+    take_profit = filled[0]
+    text = plain((await (await chat.press(preview, "Confirm")).edited()).params["text"])
+    assert text.startswith("ℹ️ Nothing left to cancel") and "Canceled" not in text, text
+    assert f"Filled before the cancel arrived: #{take_profit.order_id}" in text
+    assert "unprotected now" not in text
+
+
 async def test_cancel_an_order_outside_groups(world: World) -> None:
     chat = world.chat(language="es")
     listing = await chat.send("/orders")

@@ -222,8 +222,15 @@ def _done_lines(result: ActionResult, reader: Reader) -> list[str]:
                 f"SL {reader.price(c.stop_loss, c.quote)} · TP {reader.price(c.take_profit, c.quote)} · {esc(how)}",
                 esc(reader.gettext("The lone stop-loss was canceled and replaced by this protection."))]
     ids = ", ".join(f"#{esc(i)}" for i in result.canceled) or "—"
-    lines = [f"✅ <b>{esc(reader.gettext('Canceled'))}</b>: {ids}"]
-    if action is not None and action.cancel is not None and action.cancel.leaves == "unprotected":
+    if result.canceled:
+        lines = [f"✅ <b>{esc(reader.gettext('Canceled'))}</b>: {ids}"]
+    else:
+        lines = [f"ℹ️ <b>{esc(reader.gettext('Nothing left to cancel'))}</b>"]
+    if result.filled:
+        lines.append(reader.text("Filled before the cancel arrived: {orders}",
+                                 orders=", ".join(f"#{esc(i)}" for i in result.filled)))
+    elif action is not None and action.cancel is not None and action.cancel.leaves == "unprotected":
+        # A leg that filled sold the coins: there is nothing left to protect.
         lines.append("⚠️ " + reader.text("{asset} is unprotected now: /orders offers to protect it.",
             asset=esc(action.cancel.base)))
     return lines
