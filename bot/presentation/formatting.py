@@ -48,9 +48,14 @@ def money(value: Decimal, currency: str, locale: str, *, signed: bool = False) -
 def quantity(value: Decimal, asset: str, locale: str) -> str:
     """A coin amount, exact (no rounding), without trailing zeros: `0.015 BTC`. An amount of a cash
     currency is money (`9,700.67 USDT`, not the exchange's `9700.666755823`)."""
+    return f"{amount(value, asset, locale)}\u00a0{asset}"
+
+
+def amount(value: Decimal, asset: str, locale: str) -> str:
+    """`quantity` without its unit (a table whose other column names the asset)."""
     if asset.upper() in CASH:
-        return money(value, asset, locale)
-    return f"{number(value, locale)}\u00a0{asset}"
+        return number(value, locale, decimals=CURRENCY_DECIMALS[asset.upper()])
+    return number(value, locale)
 
 
 def price(value: Decimal, quote: str, locale: str) -> str:

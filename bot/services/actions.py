@@ -283,7 +283,7 @@ class ActionService:
         filled, canceled_elsewhere = [], []
         for order_id in ended:
             found = await self._mirror_one(order_id=order_id)
-            if found is not None and found.filled_quantity > 0 and found.status is OrderStatus.FILLED:
+            if found is not None and found.status is OrderStatus.FILLED:
                 filled.append(order_id)
             else:
                 canceled_elsewhere.append(order_id)     # or gone without a trace

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ from bot.exchange.base import OrderRequest
 from bot.exchange.simulator import SimulatorConfig
 from bot.services.portfolio import PortfolioService
 from tests.services.sim_exchange import SimulatedExchange, simulated_exchange
-from tests.services.sync_harness import bought, build, eventually
+from tests.services.sync_harness import Harness, bought, build, eventually
 
 pytestmark = pytest.mark.sync
 D = Decimal
@@ -80,14 +80,7 @@ async def test_tp_fill_closes_group_and_cancels_sl(db: str, native: bool) -> Non
 async def test_stream_cancels_sibling_without_waiting_for_the_sync(db: str) -> None:
     async with new_exchange(native_oco=False, websocket=True) as exchange:
         h = build(exchange)
-        await h.sync.run_cycle()
-        stream = asyncio.create_task(h.sync.follow_order_stream())
-        try:
-            # Subscribed before the buy fills: a fill before that is the next sync's to find.
-            await eventually(lambda: _subscribed(exchange))
-            await hand_buy(exchange)
-            exchange.set_price("BTC_USDT", D(100000))
-            await eventually(lambda: _has(h, ProtectionPlaced))
+        async with _protected_buy_on_the_stream(h, exchange):
             await asyncio.sleep(0.05)
             exchange.set_price("BTC_USDT", D(103000))
             await eventually(lambda: _has(h, OcoLegDone))
@@ -95,9 +88,6 @@ async def test_stream_cancels_sibling_without_waiting_for_the_sync(db: str) -> N
             assert group is not None
             stop = await exchange.order_detail(client_oid=group.stop_loss_client_oid)
             assert stop is not None and stop.status is OrderStatus.CANCELED
-        finally:
-            stream.cancel()
-            await asyncio.gather(stream, return_exceptions=True)
 
 
 async def test_coins_sold_by_a_streamed_take_profit_never_show_as_unprotected(db: str) -> None:
@@ -107,13 +97,7 @@ async def test_coins_sold_by_a_streamed_take_profit_never_show_as_unprotected(db
     async with new_exchange(native_oco=False, websocket=True) as exchange:
         h = build(exchange)
         portfolio = PortfolioService(exchange.mode)
-        await h.sync.run_cycle()
-        stream = asyncio.create_task(h.sync.follow_order_stream())
-        try:
-            await eventually(lambda: _subscribed(exchange))
-            await hand_buy(exchange)
-            exchange.set_price("BTC_USDT", D(100000))
-            await eventually(lambda: _has(h, ProtectionPlaced))
+        async with _protected_buy_on_the_stream(h, exchange):
             await h.sync.run_cycle()                       # the mirror holds the 0.01 BTC, covered
             assert await portfolio.unprotected() == ()
             exchange.set_price("BTC_USDT", D(103000))      # the take-profit sells them
@@ -122,21 +106,12 @@ async def test_coins_sold_by_a_streamed_take_profit_never_show_as_unprotected(db
             async def nothing_unprotected() -> bool:
                 return await portfolio.unprotected() == ()
             await eventually(nothing_unprotected)
-        finally:
-            stream.cancel()
-            await asyncio.gather(stream, return_exceptions=True)
 
 
 async def test_a_streamed_leg_fill_cancels_its_sibling_before_it_is_stored_and_only_once(db: str) -> None:
     async with new_exchange(native_oco=False, websocket=True) as exchange:
         h = build(exchange)
-        await h.sync.run_cycle()
-        stream = asyncio.create_task(h.sync.follow_order_stream())
-        try:
-            await eventually(lambda: _subscribed(exchange))
-            await hand_buy(exchange)
-            exchange.set_price("BTC_USDT", D(100000))
-            await eventually(lambda: _has(h, ProtectionPlaced))
+        async with _protected_buy_on_the_stream(h, exchange):
             group = await OcoGroupRecord.first()
             assert group is not None and len(h.protection.legs.links) == 2     # both legs followed
             await asyncio.sleep(0.05)
@@ -147,13 +122,27 @@ async def test_a_streamed_leg_fill_cancels_its_sibling_before_it_is_stored_and_o
                 await eventually(lambda: _stop_status(exchange, group.stop_loss_client_oid, OrderStatus.CANCELED),
                                  timeout=2.0)
             await eventually(lambda: _has(h, OcoLegDone))
-        finally:
-            stream.cancel()
-            await asyncio.gather(stream, return_exceptions=True)
         [done] = h.of(OcoLegDone)
         assert done.sibling_canceled and done.leg == "take_profit"
         assert exchange.exchange_calls("private/advanced/cancel-order") == 1   # the early cancel, reused
         assert len(h.protection.legs.links) == 0
+
+
+@contextlib.asynccontextmanager
+async def _protected_buy_on_the_stream(h: Harness, exchange: SimulatedExchange) -> AsyncIterator[None]:
+    """The order stream followed, then a hand buy filled and protected (seen on the stream)."""
+    await h.sync.run_cycle()
+    stream = asyncio.create_task(h.sync.follow_order_stream())
+    try:
+        # Subscribed before the buy fills: a fill before that is the next sync's to find.
+        await eventually(lambda: _subscribed(exchange))
+        await hand_buy(exchange)
+        exchange.set_price("BTC_USDT", D(100000))
+        await eventually(lambda: _has(h, ProtectionPlaced))
+        yield
+    finally:
+        stream.cancel()
+        await asyncio.gather(stream, return_exceptions=True)
 
 
 @contextlib.contextmanager

@@ -234,6 +234,17 @@ async def test_portfolio_history_and_change(exchange, aiohttp_client) -> None:
     assert D(portfolio["assets"][0]["share_percent"]) == 100
 
 
+async def test_the_portfolio_page_shows_cash_to_the_cent_and_coins_exactly(exchange, aiohttp_client) -> None:
+    """Seen in a screenshot: "USDT 10,016.1468319845" (the exchange's dust decimals)."""
+    await seed_snapshots([D(1100)], positions=[
+        {"asset": "USDT", "quantity": "89.9968319845", "price": "1", "usd_value": "89.9968319845"},
+        {"asset": "BTC", "quantity": "0.01", "price": "101000", "usd_value": "1010"}])
+    client = await aiohttp_client(build_app(exchange))
+    page = await (await client.get("/api/views/portfolio", headers=auth())).text()
+    assert ">90.00<" in page and "89.99683" not in page
+    assert ">0.01<" in page
+
+
 async def test_signals_show_the_latest_decision_per_coin(exchange, aiohttp_client) -> None:
     await seed_watchlist("BTC_USDT", "ETH_USDT")
     await seed_signal("BTC_USDT", "WAIT", minutes_ago=10)

@@ -129,6 +129,10 @@ class Formats:
         return formatting.quantity(Decimal(value), asset, self.locale) if asset else formatting.number(
             Decimal(value), self.locale)
 
+    def amount(self, value: Decimal | None, asset: str) -> str:
+        """A holding's quantity without its unit: exact for a coin, to the cent for cash."""
+        return "—" if value is None else formatting.amount(Decimal(value), asset, self.locale)
+
     def number(self, value: Decimal | float | None, decimals: int | None = None) -> str:
         return "—" if value is None else formatting.number(Decimal(str(value)), self.locale, decimals=decimals)
 
